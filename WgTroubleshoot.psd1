@@ -1,0 +1,28 @@
+@{
+    RootModule           = 'WgTroubleshoot.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5c0f7d3e-2b8a-4f61-9d7e-8a4b1c2e6f90'
+    Author               = 'WgTroubleshoot contributors'
+    CompanyName          = 'WgTroubleshoot'
+    Copyright            = '(c) WgTroubleshoot contributors. MIT licence.'
+    Description          = 'Finds out why a WireGuard tunnel does not work and repairs it: live state, configuration, handshakes, traffic, firewall, forwarding, NAT and MTU, as PowerShell objects.'
+    PowerShellVersion    = '5.1'
+    CompatiblePSEditions = @('Desktop', 'Core')
+    FormatsToProcess     = @('WgTroubleshoot.format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-WgConfig'
+        'Get-WgInterface'
+        'Get-WgPeer'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('WireGuard', 'VPN', 'Troubleshooting', 'Networking', 'Firewall', 'MTU', 'Linux', 'Windows', 'PSEdition_Core', 'PSEdition_Desktop')
+            LicenseUri   = 'https://github.com/wgtroubleshoot/WgTroubleshoot/blob/main/LICENSE'
+            ProjectUri   = 'https://github.com/wgtroubleshoot/WgTroubleshoot'
+            ReleaseNotes = 'Initial release: WireGuard live state and configuration as objects.'
+        }
+    }
+}

@@ -1,0 +1,230 @@
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Text;
+using System.Threading;
+
+namespace WgTroubleshoot.Native
+{
+    /// <summary>The outcome of one native command.</summary>
+    public sealed class NativeResult
+    {
+        public NativeResult(string commandLine, int exitCode, string stdOut, string stdErr, TimeSpan elapsed)
+        {
+            CommandLine = commandLine;
+            ExitCode = exitCode;
+            StdOut = stdOut ?? string.Empty;
+            StdErr = stdErr ?? string.Empty;
+            Elapsed = elapsed;
+        }
+
+        public string CommandLine { get; }
+        public int ExitCode { get; }
+        public string StdOut { get; }
+        public string StdErr { get; }
+        public TimeSpan Elapsed { get; }
+        public bool Success => ExitCode == 0;
+    }
+
+    /// <summary>
+    /// The one way the module runs native tools (wg, ip, sysctl, nft, iptables, ufw, firewall-cmd, tcpdump,
+    /// netsh). Every call is logged (command line only, never stdin), bounded in time, and failures become
+    /// <see cref="WgException"/>s with stable ErrorIds.
+    /// </summary>
+    public interface INativeRunner
+    {
+        /// <summary>Runs the tool and returns its result; throws only for a missing tool or a timeout.</summary>
+        NativeResult Run(string tool, IEnumerable<string> arguments, TimeSpan? timeout = null, string standardInput = null);
+
+        /// <summary>True when the tool can be found on PATH.</summary>
+        bool IsAvailable(string tool);
+    }
+
+    public sealed class NativeRunner : INativeRunner
+    {
+        public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
+
+        private readonly Action<string> _log;
+
+        public NativeRunner(Action<string> log = null)
+        {
+            _log = log;
+        }
+
+        /// <summary>Where each tool comes from, for the "how to install it" part of NotInstalled errors.</summary>
+        public static string InstallHint(string tool)
+        {
+            switch (tool)
+            {
+                case "wg": return "Install wireguard-tools (Debian/Ubuntu: apt-get install wireguard-tools; Fedora/RHEL: dnf install wireguard-tools; Windows: install WireGuard for Windows, which ships wg.exe).";
+                case "wireguard-go": return "Install wireguard-go (apt-get install wireguard-go) or load the kernel module (modprobe wireguard).";
+                case "ip": return "Install iproute2 (apt-get install iproute2).";
+                case "nft": return "Install nftables (apt-get install nftables).";
+                case "iptables":
+                case "ip6tables": return "Install iptables (apt-get install iptables).";
+                case "tcpdump": return "Install tcpdump (apt-get install tcpdump).";
+                case "sysctl": return "Install procps (apt-get install procps).";
+                case "ping": return "Install iputils-ping (apt-get install iputils-ping).";
+                case "ufw": return "Install ufw (apt-get install ufw).";
+                case "firewall-cmd": return "Install firewalld (dnf install firewalld).";
+                default: return "Install '" + tool + "' and make sure it is on PATH.";
+            }
+        }
+
+        public static string Quote(string arg)
+        {
+            if (arg.Length == 0) return "''";
+            foreach (var c in arg)
+            {
+                if (!(char.IsLetterOrDigit(c) || "-_./:=,@%+[]".IndexOf(c) >= 0))
+                    return "'" + arg.Replace("'", "'\\''") + "'";
+            }
+            return arg;
+        }
+
+        public static string FormatCommandLine(string tool, IEnumerable<string> arguments)
+            => string.Join(" ", new[] { tool }.Concat(arguments.Select(Quote)));
+
+        public bool IsAvailable(string tool) => ResolveTool(tool) != null;
+
+        internal static string ResolveTool(string tool)
+        {
+            if (tool.IndexOf(Path.DirectorySeparatorChar) >= 0) return File.Exists(tool) ? tool : null;
+            var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+            var dirs = path.Split(Path.PathSeparator).ToList();
+            // Root's sbin directories are not always on a service's PATH (cron, systemd timers).
+            if (Path.DirectorySeparatorChar == '/')
+                foreach (var extra in new[] { "/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin" })
+                    if (!dirs.Contains(extra)) dirs.Add(extra);
+            var exts = Path.DirectorySeparatorChar == '\\' ? new[] { ".exe", ".cmd", "" } : new[] { "" };
+            foreach (var d in dirs)
+            {
+                if (string.IsNullOrEmpty(d)) continue;
+                foreach (var e in exts)
+                {
+                    var candidate = Path.Combine(d, tool + e);
+                    if (File.Exists(candidate)) return candidate;
+                }
+            }
+            return null;
+        }
+
+        public NativeResult Run(string tool, IEnumerable<string> arguments, TimeSpan? timeout = null, string standardInput = null)
+        {
+            var args = arguments?.ToList() ?? new List<string>();
+            var limit = timeout ?? DefaultTimeout;
+            var commandLine = FormatCommandLine(tool, args);
+            _log?.Invoke("Running: " + commandLine);
+
+            var exe = ResolveTool(tool);
+            if (exe == null)
+                throw new WgException(ErrorIds.ToolNotInstalled, ErrorCategory.NotInstalled,
+                    $"The command '{tool}' was not found. {InstallHint(tool)}", tool);
+
+            var psi = new ProcessStartInfo(exe)
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = true,
+                CreateNoWindow = true,
+                Arguments = string.Join(" ", args.Select(WindowsQuote)),
+            };
+            psi.EnvironmentVariables["LC_ALL"] = "C";
+
+            var sw = Stopwatch.StartNew();
+            using (var p = new Process { StartInfo = psi })
+            {
+                var stdout = new StringBuilder();
+                var stderr = new StringBuilder();
+                var outDone = new ManualResetEventSlim();
+                var errDone = new ManualResetEventSlim();
+                p.OutputDataReceived += (s, e) => { if (e.Data == null) outDone.Set(); else lock (stdout) stdout.Append(e.Data).Append('\n'); };
+                p.ErrorDataReceived += (s, e) => { if (e.Data == null) errDone.Set(); else lock (stderr) stderr.Append(e.Data).Append('\n'); };
+                try
+                {
+                    p.Start();
+                }
+                catch (Win32Exception ex)
+                {
+                    throw new WgException(ErrorIds.ToolNotInstalled, ErrorCategory.NotInstalled,
+                        $"The command '{tool}' could not be started: {ex.Message}. {InstallHint(tool)}", tool, ex);
+                }
+                p.BeginOutputReadLine();
+                p.BeginErrorReadLine();
+                try
+                {
+                    if (standardInput != null) p.StandardInput.Write(standardInput);
+                    p.StandardInput.Close();
+                }
+                catch (IOException) { /* the tool closed stdin early; its exit code tells */ }
+
+                if (!p.WaitForExit((int)limit.TotalMilliseconds))
+                {
+                    try { p.Kill(); } catch (InvalidOperationException) { }
+                    p.WaitForExit(2000);
+                    throw new WgException(ErrorIds.ToolTimedOut, ErrorCategory.OperationTimeout,
+                        $"'{commandLine}' did not finish within {limit.TotalSeconds:0.#} seconds and was stopped.", commandLine);
+                }
+                outDone.Wait(2000);
+                errDone.Wait(2000);
+                p.WaitForExit();
+                sw.Stop();
+                string o, e2;
+                lock (stdout) o = stdout.ToString();
+                lock (stderr) e2 = stderr.ToString();
+                _log?.Invoke($"'{tool}' exited with {p.ExitCode} after {sw.ElapsedMilliseconds} ms.");
+                return new NativeResult(commandLine, p.ExitCode, o, e2, sw.Elapsed);
+            }
+        }
+
+        private static string WindowsQuote(string arg)
+        {
+            // ProcessStartInfo.Arguments is parsed with the Windows rules on every platform.
+            if (arg.Length > 0 && arg.IndexOfAny(new[] { ' ', '\t', '"', '\\' }) < 0) return arg;
+            var sb = new StringBuilder("\"");
+            int backslashes = 0;
+            foreach (var c in arg)
+            {
+                if (c == '\\') { backslashes++; continue; }
+                if (c == '"') { sb.Append('\\', backslashes * 2 + 1).Append('"'); backslashes = 0; continue; }
+                sb.Append('\\', backslashes).Append(c); backslashes = 0;
+            }
+            sb.Append('\\', backslashes * 2).Append('"');
+            return sb.ToString();
+        }
+
+        /// <summary>
+        /// Turns a failed result into an error: permission problems become PermissionDenied, everything else
+        /// ToolFailed with the tool's own first stderr line.
+        /// </summary>
+        public static WgException ToError(NativeResult result, string what)
+        {
+            var err = result.StdErr.Trim();
+            var first = err.Split('\n').FirstOrDefault()?.Trim() ?? string.Empty;
+            if (IsPermissionProblem(err))
+                return new WgException(ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied,
+                    $"{what} needs root (Administrator on Windows): '{result.CommandLine}' said: {first}", result.CommandLine);
+            return new WgException(ErrorIds.ToolFailed, ErrorCategory.InvalidResult,
+                $"{what} failed: '{result.CommandLine}' exited with {result.ExitCode}" + (first.Length > 0 ? ": " + first : "."), result.CommandLine);
+        }
+
+        public static bool IsPermissionProblem(string stderr)
+            => stderr.IndexOf("Operation not permitted", StringComparison.OrdinalIgnoreCase) >= 0
+               || stderr.IndexOf("Permission denied", StringComparison.OrdinalIgnoreCase) >= 0
+               || stderr.IndexOf("must be root", StringComparison.OrdinalIgnoreCase) >= 0
+               || stderr.IndexOf("Access is denied", StringComparison.OrdinalIgnoreCase) >= 0;
+
+        /// <summary>Runs and throws on a non-zero exit.</summary>
+        public static NativeResult RunChecked(INativeRunner runner, string what, string tool, IEnumerable<string> args, TimeSpan? timeout = null, string stdin = null)
+        {
+            var r = runner.Run(tool, args, timeout, stdin);
+            if (!r.Success) throw ToError(r, what);
+            return r;
+        }
+    }
+}
