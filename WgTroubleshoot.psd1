@@ -8,7 +8,9 @@
     Description          = 'Finds out why a WireGuard tunnel does not work and repairs it: live state, configuration, handshakes, traffic, firewall, forwarding, NAT and MTU, as PowerShell objects.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
-    FormatsToProcess     = @('WgTroubleshoot.format.ps1xml')
+    FormatsToProcess     = @(
+        'WgState.format.ps1xml'
+    )
     CmdletsToExport      = @(
         'Get-WgConfig'
         'Get-WgInterface'

@@ -68,7 +68,7 @@ function Invoke-Build {
     if (Test-Path $Stage) { Remove-Item $Stage -Recurse -Force }
     $null = New-Item -ItemType Directory -Path $Stage, (Join-Path $Stage 'en-US') -Force
     Copy-Item (Join-Path $Root "$ModuleName.psd1") $Stage
-    Copy-Item (Join-Path $Root 'src/WgTroubleshoot/WgTroubleshoot.format.ps1xml') $Stage
+    Copy-Item (Join-Path $Root 'src/WgTroubleshoot/Formats/*.format.ps1xml') $Stage
     Copy-Item (Join-Path $Root 'LICENSE') $Stage
     foreach ($dll in Get-ChildItem $bin -Filter *.dll) {
         if ($dll.Name -like 'System.Management.Automation*' -or $dll.Name -like 'Microsoft.PowerShell*') { continue }
