@@ -1,0 +1,149 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using WgTroubleshoot.Native;
+
+namespace WgTroubleshoot.State
+{
+    /// <summary>
+    /// Reads the live WireGuard state of this host (this network namespace): `wg show all dump` when `wg`
+    /// is installed, otherwise the userspace API sockets directly. Adds link details from `ip` and peer
+    /// names from the interface's configuration file.
+    /// </summary>
+    public sealed class WgStateReader
+    {
+        private readonly INativeRunner _runner;
+        private readonly Func<DateTime> _clock;
+
+        public WgStateReader(INativeRunner runner, Func<DateTime> clock = null)
+        {
+            _runner = runner;
+            _clock = clock ?? (() => DateTime.UtcNow);
+        }
+
+        /// <summary>The wg executable: WGT_WG_PATH when set (a path that does not exist means "no wg"), else wg on PATH.</summary>
+        public static string WgTool
+        {
+            get
+            {
+                var env = Environment.GetEnvironmentVariable("WGT_WG_PATH");
+                return string.IsNullOrEmpty(env) ? "wg" : env;
+            }
+        }
+
+        public bool WgAvailable => _runner.IsAvailable(WgTool);
+
+        /// <summary>Every WireGuard device in this network namespace, in name order.</summary>
+        public List<WgDevice> ReadAll()
+        {
+            var now = _clock();
+            List<WgDevice> devices;
+            if (WgAvailable)
+            {
+                var r = _runner.Run(WgTool, new[] { "show", "all", "dump" });
+                if (!r.Success) throw NativeRunner.ToError(r, "Reading WireGuard state");
+                try
+                {
+                    devices = WgDumpParser.Parse(r.StdOut, null, now);
+                }
+                catch (FormatException ex)
+                {
+                    throw new WgException(ErrorIds.ToolFailed, ErrorCategory.InvalidResult,
+                        "The output of 'wg show all dump' was not understood: " + ex.Message, "wg", ex);
+                }
+            }
+            else
+            {
+                var names = UapiClient.ListInterfaces().ToList();
+                if (names.Count == 0 && !Directory.Exists(UapiClient.SocketDirectory))
+                    throw new WgException(ErrorIds.ToolNotInstalled, ErrorCategory.NotInstalled,
+                        "Neither the 'wg' command nor a userspace WireGuard socket was found. " + NativeRunner.InstallHint("wg"), "wg");
+                devices = new List<WgDevice>();
+                foreach (var n in names)
+                {
+                    // A socket left behind by a daemon that is gone does not answer: skip it as wg does.
+                    if (!IpInfo.LinkExists(n)) continue;
+                    devices.Add(UapiClient.Get(n, now, NativeRunner.DefaultTimeout));
+                }
+            }
+            // wg lists userspace interfaces by their sockets, which are shared between network namespaces:
+            // keep only the interfaces whose link exists here.
+            devices = devices.Where(d => IpInfo.LinkExists(d.Interface.Name)).OrderBy(d => d.Interface.Name, StringComparer.Ordinal).ToList();
+            return devices;
+        }
+
+        /// <summary>Adds MTU, addresses, link state (from `ip`) and the config path.</summary>
+        public void AddLinkDetails(IList<WgDevice> devices)
+        {
+            if (devices.Count == 0) return;
+            Dictionary<string, LinkInfo> links = null;
+            if (_runner.IsAvailable("ip")) links = IpInfo.Read(_runner);
+            foreach (var d in devices)
+            {
+                var i = d.Interface;
+                if (links != null && links.TryGetValue(i.Name, out var li))
+                {
+                    i.Mtu = li.Mtu;
+                    i.Addresses = li.Addresses.ToArray();
+                    i.LinkState = li.State;
+                    i.IsUp = li.AdminUp;
+                }
+                var cfg = WgPaths.ConfigPathFor(i.Name);
+                i.ConfigPath = File.Exists(cfg) ? cfg : null;
+            }
+        }
+
+        /// <summary>Fills each peer's Name from the comment above its [Peer] section in the interface's config.</summary>
+        public static void AddPeerNames(WgDevice device, Action<string> warn = null)
+        {
+            var path = WgPaths.ConfigPathFor(device.Interface.Name);
+            if (!File.Exists(path)) return;
+            Dictionary<string, string> names;
+            try
+            {
+                names = PeerNames.Read(path);
+            }
+            catch (WgException ex)
+            {
+                warn?.Invoke($"Peer names for '{device.Interface.Name}' are not shown: {ex.Message}");
+                return;
+            }
+            catch (IOException ex)
+            {
+                warn?.Invoke($"Peer names for '{device.Interface.Name}' are not shown: {ex.Message}");
+                return;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return;
+            }
+            foreach (var p in device.Peers)
+                if (p.PublicKey != null && names.TryGetValue(p.PublicKey, out var n)) p.Name = n;
+        }
+    }
+
+    /// <summary>Where configuration files live.</summary>
+    public static class WgPaths
+    {
+        private static string _configDirectory;
+
+        /// <summary>/etc/wireguard on Unix; WireGuard for Windows' Configurations folder on Windows. Overridable for tests.</summary>
+        public static string ConfigDirectory
+        {
+            get
+            {
+                if (_configDirectory != null) return _configDirectory;
+                var env = Environment.GetEnvironmentVariable("WGT_CONFIG_DIR");
+                if (!string.IsNullOrEmpty(env)) return env;
+                if (Path.DirectorySeparatorChar == '\\')
+                    return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.ProgramFiles), "WireGuard", "Data", "Configurations");
+                return "/etc/wireguard";
+            }
+            set => _configDirectory = value;
+        }
+
+        public static string ConfigPathFor(string interfaceName) => Path.Combine(ConfigDirectory, interfaceName + ".conf");
+    }
+}
