@@ -23,12 +23,9 @@ namespace WgTroubleshoot.Commands
             try
             {
                 var reader = new WgStateReader(Runner);
-                var devices = reader.ReadAll();
-                var wanted = MatchNames(devices.Select(d => d.Interface.Name), Name, "").ToList();
-                var selected = devices.Where(d => wanted.Contains(d.Interface.Name)).ToList();
-                reader.AddLinkDetails(selected);
-                foreach (var name in wanted)
-                    WriteObject(selected.First(d => d.Interface.Name == name).Interface);
+                var devices = reader.Read(Name, WriteWgError);
+                reader.AddLinkDetails(devices);
+                foreach (var d in devices) WriteObject(d.Interface);
             }
             catch (WgException ex)
             {

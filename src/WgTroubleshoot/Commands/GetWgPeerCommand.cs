@@ -29,12 +29,10 @@ namespace WgTroubleshoot.Commands
             try
             {
                 var reader = new WgStateReader(Runner);
-                var devices = reader.ReadAll();
-                var wanted = MatchNames(devices.Select(d => d.Interface.Name), Interface, "").ToList();
+                var devices = reader.Read(Interface, WriteWgError);
                 var found = new bool[PublicKey?.Length ?? 0];
-                foreach (var name in wanted)
+                foreach (var dev in devices)
                 {
-                    var dev = devices.First(d => d.Interface.Name == name);
                     WgStateReader.AddPeerNames(dev, WriteWarning);
                     foreach (var peer in dev.Peers)
                     {

@@ -33,31 +33,5 @@ namespace WgTroubleshoot.Commands
                 ThrowTerminatingError(ex.ToErrorRecord());
             WriteWgError(ex);
         }
-
-        /// <summary>Names matching the requested names (wildcards allowed); a literal name that matches nothing is an ObjectNotFound error.</summary>
-        protected IEnumerable<string> MatchNames(IEnumerable<string> available, string[] requested, string what)
-        {
-            var list = available.ToList();
-            if (requested == null || requested.Length == 0) return list;
-            var result = new List<string>();
-            foreach (var r in requested)
-            {
-                if (WildcardPattern.ContainsWildcardCharacters(r))
-                {
-                    var p = new WildcardPattern(r, WildcardOptions.IgnoreCase);
-                    result.AddRange(list.Where(n => p.IsMatch(n) && !result.Contains(n)));
-                }
-                else if (list.Contains(r, StringComparer.Ordinal))
-                {
-                    if (!result.Contains(r)) result.Add(r);
-                }
-                else
-                {
-                    WriteWgError(new WgException(ErrorIds.InterfaceNotFound, ErrorCategory.ObjectNotFound,
-                        $"No WireGuard interface named '{r}' exists on this host{what}.", r));
-                }
-            }
-            return result;
-        }
     }
 }

@@ -35,6 +35,72 @@ namespace WgTroubleshoot.State
 
         public bool WgAvailable => _runner.IsAvailable(WgTool);
 
+        /// <summary>
+        /// The devices the names ask for, in the order asked (all devices when no names are given).
+        /// Wildcards are allowed; a literal name without a WireGuard interface behind it is reported through
+        /// <paramref name="notFound"/> and skipped. When every name is literal, each is read with its own
+        /// `wg show IF dump`, so a host with many interfaces is not read whole for one.
+        /// </summary>
+        public List<WgDevice> Read(string[] names, Action<WgException> notFound)
+        {
+            var result = new List<WgDevice>();
+            if (names == null || names.Length == 0) return ReadAll();
+            if (names.Any(WildcardPattern.ContainsWildcardCharacters) || !WgAvailable)
+            {
+                var all = ReadAll();
+                foreach (var n in names)
+                {
+                    if (WildcardPattern.ContainsWildcardCharacters(n))
+                    {
+                        var p = new WildcardPattern(n, WildcardOptions.IgnoreCase);
+                        result.AddRange(all.Where(d => p.IsMatch(d.Interface.Name) && !result.Contains(d)));
+                    }
+                    else
+                    {
+                        var d = all.FirstOrDefault(x => x.Interface.Name == n);
+                        if (d == null) notFound(NotFound(n));
+                        else if (!result.Contains(d)) result.Add(d);
+                    }
+                }
+                return result;
+            }
+            var now = _clock();
+            foreach (var name in names.Distinct(StringComparer.Ordinal))
+            {
+                if (!IpInfo.LinkExists(name))
+                {
+                    notFound(NotFound(name));
+                    continue;
+                }
+                var r = _runner.Run(WgTool, new[] { "show", name, "dump" });
+                if (!r.Success)
+                {
+                    var err = r.StdErr;
+                    if (err.IndexOf("No such device", StringComparison.OrdinalIgnoreCase) >= 0
+                        || err.IndexOf("not supported", StringComparison.OrdinalIgnoreCase) >= 0)
+                    {
+                        notFound(NotFound(name));
+                        continue;
+                    }
+                    throw NativeRunner.ToError(r, "Reading WireGuard state");
+                }
+                try
+                {
+                    result.AddRange(WgDumpParser.Parse(r.StdOut, name, now));
+                }
+                catch (FormatException ex)
+                {
+                    throw new WgException(ErrorIds.ToolFailed, ErrorCategory.InvalidResult,
+                        $"The output of 'wg show {name} dump' was not understood: " + ex.Message, "wg", ex);
+                }
+            }
+            return result;
+        }
+
+        public static WgException NotFound(string name)
+            => new WgException(ErrorIds.InterfaceNotFound, ErrorCategory.ObjectNotFound,
+                $"No WireGuard interface named '{name}' exists on this host.", name);
+
         /// <summary>Every WireGuard device in this network namespace, in name order.</summary>
         public List<WgDevice> ReadAll()
         {
