@@ -10,11 +10,13 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     FormatsToProcess     = @(
         'WgState.format.ps1xml'
+        'WgDiagnosis.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-WgConfig'
         'Get-WgInterface'
         'Get-WgPeer'
+        'Test-WgHandshake'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
