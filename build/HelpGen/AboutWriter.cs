@@ -92,32 +92,43 @@ public static class AboutWriter
         }
     }
 
-    /// <summary>A table as aligned columns: the first column padded, the rest wrapped beside it.</summary>
+    /// <summary>
+    /// A table as aligned columns, the last one wrapped beside the others. When the leading columns
+    /// leave too little room, each row becomes its first cell with the rest wrapped below it.
+    /// </summary>
     private static void RenderTable(StringBuilder sb, Table table, int indent)
     {
         var rows = table.OfType<TableRow>()
             .Select(r => r.OfType<TableCell>().Select(c => string.Join(" ", c.OfType<ParagraphBlock>().Select(p => Text(p.Inline)))).ToList())
             .ToList();
         if (rows.Count == 0) return;
-        var first = Math.Min(rows.Max(r => r.Count > 0 ? r[0].Length : 0), 32);
-        foreach (var (row, index) in rows.Select((r, i) => (r, i)))
+        var columns = rows.Max(r => r.Count);
+        foreach (var r in rows) while (r.Count < columns) r.Add("");
+        var widths = Enumerable.Range(0, columns - 1).Select(c => rows.Max(r => r[c].Length)).ToList();
+        var lastIndent = indent + widths.Sum() + 2 * widths.Count;
+        var hasHeader = table.OfType<TableRow>().First().IsHeader;
+        if (Width - lastIndent >= 24)
         {
-            var head = row.Count > 0 ? row[0] : "";
-            var rest = string.Join("; ", row.Skip(1).Where(c => c.Length > 0));
-            var restIndent = indent + first + 2;
-            if (head.Length > first)
+            foreach (var (row, index) in rows.Select((r, i) => (r, i)))
             {
-                sb.Append(new string(' ', indent)).Append(head).Append('\n');
-                if (rest.Length > 0) Wrap(sb, rest, restIndent, restIndent);
+                var lead = new string(' ', indent) + string.Concat(widths.Select((w, c) => row[c].PadRight(w + 2)));
+                var lines = WrapLines(row[^1], Width - lastIndent);
+                sb.Append((lead + (lines.Count > 0 ? lines[0] : "")).TrimEnd()).Append('\n');
+                foreach (var line in lines.Skip(1)) sb.Append(new string(' ', lastIndent)).Append(line).Append('\n');
+                if (index == 0 && hasHeader)
+                {
+                    var rule = new string(' ', indent) + string.Concat(widths.Select(w => new string('-', w) + "  "));
+                    sb.Append(rule).Append(new string('-', Math.Max(row[^1].Length, 4))).Append('\n');
+                }
             }
-            else
+        }
+        else
+        {
+            foreach (var row in rows.Skip(hasHeader ? 1 : 0))
             {
-                var lines = WrapLines(rest, Width - restIndent);
-                sb.Append(new string(' ', indent)).Append(head.PadRight(first + 2)).Append(lines.Count > 0 ? lines[0] : "").Append('\n');
-                foreach (var line in lines.Skip(1)) sb.Append(new string(' ', restIndent)).Append(line).Append('\n');
+                sb.Append(new string(' ', indent)).Append(row[0]).Append('\n');
+                Wrap(sb, string.Join("; ", row.Skip(1).Where(c => c.Length > 0)), indent + 4, indent + 4);
             }
-            if (index == 0 && table.OfType<TableRow>().First().IsHeader)
-                sb.Append(new string(' ', indent)).Append(new string('-', first)).Append("  ").Append(new string('-', Math.Max(4, Math.Min(rest.Length, Width - restIndent)))).Append('\n');
         }
         sb.Append('\n');
     }

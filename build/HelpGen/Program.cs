@@ -2,25 +2,26 @@ using HelpGen;
 
 // HelpGen: en-US help for a binary PowerShell module from docs/*.md (PlatyPS 2.0 schema) and the
 // compiled cmdlets. It fails when the two disagree, so help cannot drift from the code unnoticed.
-string? assemblyPath = null, docsDir = null, outDir = null;
+string? assemblyPath = null, outDir = null;
+var docsDirs = new List<string>();
 var newMarkdown = false;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--assembly" when i + 1 < args.Length: assemblyPath = args[++i]; break;
-        case "--docs" when i + 1 < args.Length: docsDir = args[++i]; break;
+        case "--docs" when i + 1 < args.Length: docsDirs.Add(args[++i]); break;
         case "--out" when i + 1 < args.Length: outDir = args[++i]; break;
         case "--new-markdown": newMarkdown = true; break;
         case "-h" or "--help":
-            Console.WriteLine("HelpGen --assembly <Module.dll> --docs <docs dir> (--out <en-US dir> | --new-markdown)");
+            Console.WriteLine("HelpGen --assembly <Module.dll> --docs <docs dir> [--docs <more docs>] (--out <en-US dir> | --new-markdown)");
             return 0;
         default:
             Console.Error.WriteLine($"HelpGen: unknown argument '{args[i]}'. Use --help.");
             return 2;
     }
 }
-if (assemblyPath is null || docsDir is null || (outDir is null && !newMarkdown))
+if (assemblyPath is null || docsDirs.Count == 0 || (outDir is null && !newMarkdown))
 {
     Console.Error.WriteLine("HelpGen: --assembly and --docs are required, and --out unless --new-markdown is given.");
     return 2;
@@ -47,10 +48,17 @@ catch (Exception e)
 
 if (newMarkdown)
 {
+    var docsDir = docsDirs[0];
     Directory.CreateDirectory(docsDir);
     foreach (var cmdlet in cmdlets)
     {
         var path = Path.Combine(docsDir, cmdlet.Name + ".md");
+        var existing = docsDirs.Select(d => Path.Combine(d, cmdlet.Name + ".md")).FirstOrDefault(File.Exists);
+        if (existing is not null)
+        {
+            Console.WriteLine($"{cmdlet.Name}: {existing} exists; left as it is.");
+            continue;
+        }
         if (File.Exists(path))
         {
             Console.WriteLine($"{cmdlet.Name}: {path} exists; left as it is.");
@@ -66,20 +74,19 @@ var errors = new List<string>();
 var warnings = new List<string>();
 var docs = new Dictionary<string, CommandDoc>(StringComparer.OrdinalIgnoreCase);
 var abouts = new List<string>();
-if (Directory.Exists(docsDir))
+foreach (var file in docsDirs.Where(Directory.Exists).SelectMany(d => Directory.GetFiles(d, "*.md").OrderBy(f => f, StringComparer.Ordinal)))
 {
-    foreach (var file in Directory.GetFiles(docsDir, "*.md").OrderBy(f => f, StringComparer.Ordinal))
-    {
-        var name = Path.GetFileNameWithoutExtension(file);
-        if (name.StartsWith("about_", StringComparison.OrdinalIgnoreCase)) { abouts.Add(file); continue; }
-        var doc = MarkdownDocs.ParseCommand(file);
-        var type = doc.FrontMatter.GetValueOrDefault("document type");
-        if (type is null && !name.Contains('-')) continue; // README and the like
-        if (type is not null && !type.Equals("cmdlet", StringComparison.OrdinalIgnoreCase)) continue;
-        if (!string.Equals(doc.Title, name, StringComparison.OrdinalIgnoreCase))
-            errors.Add($"{name}: {Path.GetFileName(file)} has title '{doc.Title}'; the title must be the cmdlet name");
-        docs[name] = doc;
-    }
+    var name = Path.GetFileNameWithoutExtension(file);
+    if (name.StartsWith("about_", StringComparison.OrdinalIgnoreCase)) { abouts.Add(file); continue; }
+    var doc = MarkdownDocs.ParseCommand(file);
+    var type = doc.FrontMatter.GetValueOrDefault("document type");
+    if (type is null && !name.Contains('-')) continue; // README and the like
+    if (type is not null && !type.Equals("cmdlet", StringComparison.OrdinalIgnoreCase)) continue;
+    if (!string.Equals(doc.Title, name, StringComparison.OrdinalIgnoreCase))
+        errors.Add($"{name}: {Path.GetFileName(file)} has title '{doc.Title}'; the title must be the cmdlet name");
+    if (docs.ContainsKey(name))
+        errors.Add($"{name}: documented twice ({docs[name].FilePath} and {file})");
+    docs[name] = doc;
 }
 
 var pairs = new List<(CmdletMeta, CommandDoc)>();
