@@ -10,11 +10,14 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     FormatsToProcess     = @(
         'WgState.format.ps1xml'
+        'WgConfig.format.ps1xml'
+        'WgDiagnosis.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-WgConfig'
         'Get-WgInterface'
         'Get-WgPeer'
+        'Test-WgHandshake'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -1,0 +1,37 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using WgTroubleshoot.Native;
+
+namespace WgTroubleshoot.Commands
+{
+    /// <summary>
+    /// Base of every cmdlet: one native runner that logs each command line at -Verbose, and the mapping of
+    /// module errors to ErrorRecords.
+    /// </summary>
+    public abstract class WgCmdlet : PSCmdlet
+    {
+        private INativeRunner _runner;
+
+        /// <summary>For tests: replaces the runner of every new cmdlet instance.</summary>
+        internal static Func<Action<string>, INativeRunner> RunnerFactory { get; set; }
+
+        protected INativeRunner Runner
+            => _runner ?? (_runner = RunnerFactory?.Invoke(WriteVerbose) ?? new NativeRunner(WriteVerbose));
+
+        /// <summary>Writes a non-terminating error.</summary>
+        protected void WriteWgError(WgException ex) => WriteError(ex.ToErrorRecord());
+
+        /// <summary>
+        /// Errors that make every further item fail the same way (no tool, no privilege) stop the cmdlet;
+        /// the rest are written and the pipeline goes on.
+        /// </summary>
+        protected void Fail(WgException ex)
+        {
+            if (ex.Category == ErrorCategory.NotInstalled || ex.Category == ErrorCategory.PermissionDenied)
+                ThrowTerminatingError(ex.ToErrorRecord());
+            WriteWgError(ex);
+        }
+    }
+}
