@@ -36,3 +36,34 @@ namespace WgTroubleshoot
         Healthy,
     }
 }
+
+namespace WgTroubleshoot
+{
+    /// <summary>One diagnosis finding: what is wrong, the evidence, and the exact fix.</summary>
+    public sealed class Finding
+    {
+        /// <summary>Stable identifier of the check that produced it (e.g. WGD-FIREWALL-BLOCKS).</summary>
+        public string Id { get; set; }
+        public Severity Severity { get; set; }
+        public string Interface { get; set; }
+        /// <summary>The peer's public key, when the finding is about one peer.</summary>
+        public string Peer { get; set; }
+        public string PeerName { get; set; }
+        public Cause Cause { get; set; }
+        public string Summary { get; set; }
+        /// <summary>What was measured, in words and values.</summary>
+        public string[] Evidence { get; set; } = new string[0];
+        /// <summary>The exact cmdlet call that fixes it, when one exists; otherwise what a human should do.</summary>
+        public string Remediation { get; set; }
+        /// <summary>True when Repair-WgIssue can apply the remediation.</summary>
+        public bool CanRepair { get; set; }
+        /// <summary>Which side of the tunnel this was seen on (Client, Server, Host).</summary>
+        public string Role { get; set; }
+        public DateTime Timestamp { get; set; } = DateTime.UtcNow;
+
+        /// <summary>Repair parameters (e.g. port, MTU, uplink), as text, for Repair-WgIssue after remoting too.</summary>
+        public string[] RepairData { get; set; } = new string[0];
+
+        public override string ToString() => $"[{Severity}] {Interface}: {Cause}: {Summary}";
+    }
+}
