@@ -10,9 +10,13 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     FormatsToProcess     = @(
         'WgState.format.ps1xml'
+        'WgFirewall.format.ps1xml'
+        'WgChange.format.ps1xml'
     )
     CmdletsToExport      = @(
+        'Add-WgFirewallRule'
         'Get-WgConfig'
+        'Get-WgFirewallStatus'
         'Get-WgInterface'
         'Get-WgPeer'
     )
