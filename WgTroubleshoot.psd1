@@ -10,6 +10,8 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     FormatsToProcess     = @(
         'WgState.format.ps1xml'
+        'WgConfig.format.ps1xml'
+        'WgDiagnosis.format.ps1xml'
         'WgFirewall.format.ps1xml'
         'WgChange.format.ps1xml'
     )
@@ -19,6 +21,7 @@
         'Get-WgFirewallStatus'
         'Get-WgInterface'
         'Get-WgPeer'
+        'Test-WgHandshake'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
