@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Text.RegularExpressions;
+using WgTroubleshoot.Config;
 using WgTroubleshoot.Native;
 using WgTroubleshoot.State;
 
@@ -51,7 +52,8 @@ namespace WgTroubleshoot.Firewall
                 int? p = live?.Interface.ListenPort ?? ConfigListenPort(iface);
                 if (p == null)
                 {
-                    if (live == null && !File.Exists(WgPaths.ConfigPathFor(iface))) throw WgStateReader.NotFound(iface);
+                    var cfg = WgConfigLocation.PathForConfigOrNull(iface);
+                    if (live == null && (cfg == null || !File.Exists(cfg))) throw WgStateReader.NotFound(iface);
                     throw new WgException(ErrorIds.InterfaceNotFound, ErrorCategory.ObjectNotFound,
                         $"'{iface}' has no ListenPort (live or in its configuration): there is no inbound port to check. Give -Port.", iface);
                 }
@@ -67,10 +69,10 @@ namespace WgTroubleshoot.Firewall
 
         public static int? ConfigListenPort(string iface)
         {
-            var path = WgPaths.ConfigPathFor(iface);
+            var path = WgConfigLocation.PathForConfigOrNull(iface);
             try
             {
-                if (!File.Exists(path)) return null;
+                if (path == null || !File.Exists(path)) return null;
                 foreach (var line in File.ReadAllLines(path))
                 {
                     var m = Regex.Match(line, @"^\s*ListenPort\s*=\s*(\d+)\s*(#.*)?$", RegexOptions.IgnoreCase);
