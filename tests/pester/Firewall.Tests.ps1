@@ -22,7 +22,7 @@ BeforeAll {
         ($nft, ($ipt -join "`n")) -join "`n----`n"
     }
     function Get-Status($Lab) {
-        Invoke-Server $Lab { param($if) Get-WgFirewallStatus -Interface $if } -ArgumentList $Lab.Server.Interface
+        Invoke-Server $Lab { param($if) Get-WgFirewallStatus -Interface "$if" } -ArgumentList $Lab.Server.Interface
     }
 }
 
@@ -54,10 +54,11 @@ Describe 'Firewall diagnosis and repair in the lab' -Tag Lab -Skip:$LabUnavailab
 
         It '-WhatIf shows the exact nft command and changes nothing' {
             $before = Get-Ruleset $lab
-            $out = Invoke-WgLabPwsh -Lab $lab -Node server -AllStreams -ScriptBlock {
-                param($if) Add-WgFirewallRule -Interface $if -WhatIf
+            $res = Invoke-WgLabPwsh -Lab $lab -Node server -AsResult -TimeoutSeconds 120 -ScriptBlock {
+                param($if) Add-WgFirewallRule -Interface "$if" -WhatIf
             } -ArgumentList $lab.Server.Interface
-            ($out | Out-String) | Should -Match ([regex]::Escape("nft --echo --handle insert rule inet wgtfault_port input udp dport $($lab.Server.ListenPort) accept comment '`"wgtroubleshoot`"'"))
+            # ShouldProcess writes "What if: ..." to the host, which is the child's stdout
+            ($res.StdOut -replace '\s+', ' ') | Should -Match ([regex]::Escape("nft --echo --handle insert rule inet wgtfault_port input udp dport $($lab.Server.ListenPort) accept comment '`"wgtroubleshoot`"'"))
             Get-Ruleset $lab | Should -BeExactly $before
         }
 
@@ -82,13 +83,13 @@ Describe 'Firewall diagnosis and repair in the lab' -Tag Lab -Skip:$LabUnavailab
 
         It 'opens the port; the handshake completes; a second run changes nothing' {
             $since = [DateTime]::UtcNow
-            $rec = Invoke-Server $lab { param($if) Add-WgFirewallRule -Interface $if -PassThru -Confirm:$false } -ArgumentList $lab.Server.Interface
+            $rec = Invoke-Server $lab { param($if) Add-WgFirewallRule -Interface "$if" -PassThru -Confirm:$false } -ArgumentList $lab.Server.Interface
             $rec.Changed | Should -BeTrue
             $rec.Before | Should -Match '^Blocked: udp dport \d+ drop'
             $rec.After | Should -Match '^Allowed: udp dport \d+ accept comment "wgtroubleshoot"'
             $rec.UndoCommands | Should -Match '^nft delete rule inet wgtfault_port input handle \d+$'
             Wait-WgLabHandshake -Lab $lab -Since $since -TimeoutSeconds 20 | Should -BeTrue
-            $again = Invoke-Server $lab { param($if) Add-WgFirewallRule -Interface $if -PassThru -Confirm:$false } -ArgumentList $lab.Server.Interface
+            $again = Invoke-Server $lab { param($if) Add-WgFirewallRule -Interface "$if" -PassThru -Confirm:$false } -ArgumentList $lab.Server.Interface
             @($again).Changed | Should -Not -Contain $true
             (@(Get-Status $lab) | Where-Object Backend -eq 'nftables').Verdict | Should -Be 'Allowed'
         }
@@ -107,7 +108,7 @@ Describe 'Firewall diagnosis and repair in the lab' -Tag Lab -Skip:$LabUnavailab
 
         It 'opens the port with iptables -I and the handshake completes' {
             $since = [DateTime]::UtcNow
-            $rec = Invoke-Server $lab { param($if) Add-WgFirewallRule -Interface $if -PassThru -Confirm:$false } -ArgumentList $lab.Server.Interface
+            $rec = Invoke-Server $lab { param($if) Add-WgFirewallRule -Interface "$if" -PassThru -Confirm:$false } -ArgumentList $lab.Server.Interface
             @($rec | Where-Object Changed).Count | Should -Be 1
             ($rec | Where-Object Changed).UndoCommands[0] | Should -Match '^iptables-(nft|legacy) -D INPUT -p udp --dport \d+ -m comment --comment wgtroubleshoot -j ACCEPT$'
             Wait-WgLabHandshake -Lab $lab -Since $since -TimeoutSeconds 20 | Should -BeTrue

@@ -1,7 +1,16 @@
 namespace WgTroubleshoot
 {
-    /// <summary>Allowed, Blocked, or Unknown (a rule tests something that cannot be known here, or a rule was not understood).</summary>
-    public enum FirewallVerdict { Unknown = 0, Allowed = 1, Blocked = 2 }
+    /// <summary>
+    /// The values of <see cref="FirewallStatus.Verdict"/>: Allowed, Blocked, or Unknown (a rule tests something that
+    /// cannot be known here, or a rule was not understood). Strings, so that filters such as
+    /// `Where-Object Verdict -eq Blocked` also work on objects deserialized by remoting.
+    /// </summary>
+    public static class FirewallVerdict
+    {
+        public const string Allowed = "Allowed";
+        public const string Blocked = "Blocked";
+        public const string Unknown = "Unknown";
+    }
 
     /// <summary>What one host firewall backend does with inbound WireGuard (UDP) traffic and with forwarded tunnel traffic.</summary>
     public sealed class FirewallStatus
@@ -15,7 +24,8 @@ namespace WgTroubleshoot
         public string Protocol { get; set; } = "udp";
         /// <summary>True or false when the walk is certain; null when it is not.</summary>
         public bool? InboundAllowed { get; set; }
-        public FirewallVerdict Verdict { get; set; }
+        /// <summary>Allowed, Blocked or Unknown (see <see cref="FirewallVerdict"/>).</summary>
+        public string Verdict { get; set; } = FirewallVerdict.Unknown;
         /// <summary>The evidence: the rule that decided, or the policy ("policy drop of chain input (inet filter)").</summary>
         public string DecidingRule { get; set; }
         /// <summary>An accept for TCP on the port while UDP is not allowed: WireGuard needs UDP.</summary>
