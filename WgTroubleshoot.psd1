@@ -12,9 +12,13 @@
         'WgState.format.ps1xml'
         'WgConfig.format.ps1xml'
         'WgDiagnosis.format.ps1xml'
+        'WgFirewall.format.ps1xml'
+        'WgChange.format.ps1xml'
     )
     CmdletsToExport      = @(
+        'Add-WgFirewallRule'
         'Get-WgConfig'
+        'Get-WgFirewallStatus'
         'Get-WgInterface'
         'Get-WgPeer'
         'Test-WgEndpoint'

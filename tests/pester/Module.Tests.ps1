@@ -35,6 +35,12 @@ Describe 'Cmdlet parameters' {
         @{ Command = 'Get-WgPeer'; Parameter = 'PublicKey'; Type = [string[]]; Position = [int]::MinValue; ByPropertyName = $false }
         @{ Command = 'Get-WgConfig'; Parameter = 'Interface'; Type = [string[]]; Position = 0; ByPropertyName = $true }
         @{ Command = 'Get-WgConfig'; Parameter = 'Path'; Type = [string[]]; Position = [int]::MinValue; ByPropertyName = $true }
+        @{ Command = 'Get-WgFirewallStatus'; Parameter = 'Interface'; Type = [string]; Position = 0; ByPropertyName = $true }
+        @{ Command = 'Get-WgFirewallStatus'; Parameter = 'Port'; Type = [int]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Add-WgFirewallRule'; Parameter = 'Interface'; Type = [string]; Position = 0; ByPropertyName = $true }
+        @{ Command = 'Add-WgFirewallRule'; Parameter = 'Port'; Type = [int]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Add-WgFirewallRule'; Parameter = 'Backend'; Type = [string]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Add-WgFirewallRule'; Parameter = 'PassThru'; Type = [switch]; Position = [int]::MinValue; ByPropertyName = $false }
     ) {
         $p = (Get-Command $Command).Parameters[$Parameter]
         $p | Should -Not -BeNullOrEmpty
@@ -42,6 +48,17 @@ Describe 'Cmdlet parameters' {
         $attr = $p.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] } | Select-Object -First 1
         $attr.Position | Should -Be $Position
         $attr.ValueFromPipelineByPropertyName | Should -Be $ByPropertyName
+    }
+    It 'Add-WgFirewallRule supports -WhatIf and -Confirm with medium impact' {
+        $c = Get-Command Add-WgFirewallRule
+        $c.Parameters.Keys | Should -Contain 'WhatIf'
+        $c.Parameters.Keys | Should -Contain 'Confirm'
+        $c.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'Medium'
+    }
+    It 'Get-WgFirewallStatus and Add-WgFirewallRule take -Interface or -Port, not both' {
+        foreach ($c in 'Get-WgFirewallStatus', 'Add-WgFirewallRule') {
+            (Get-Command $c).ParameterSets.Name | Sort-Object | Should -Be @('Interface', 'Port')
+        }
     }
     It 'Get-WgPeer takes Name as an alias of -Interface' {
         $md = [System.Management.Automation.CommandMetadata]::new((Get-Command Get-WgPeer))
@@ -59,6 +76,24 @@ Describe 'Output types and views' {
     It 'declares its output types' {
         (Get-Command Get-WgInterface).OutputType.Name | Should -Contain 'WgTroubleshoot.WgInterface'
         (Get-Command Get-WgPeer).OutputType.Name | Should -Contain 'WgTroubleshoot.WgPeer'
+        (Get-Command Get-WgFirewallStatus).OutputType.Name | Should -Contain 'WgTroubleshoot.FirewallStatus'
+        (Get-Command Add-WgFirewallRule).OutputType.Name | Should -Contain 'WgTroubleshoot.ChangeRecord'
+    }
+    It 'formats a firewall status as a table with the evidence' {
+        $s = [WgTroubleshoot.FirewallStatus]@{ Backend = 'nftables'; Active = $true; Port = 51820; Verdict = 'Blocked'; InboundAllowed = $false
+            DecidingRule = 'policy drop of chain input (inet filter)'; TcpOnlyRule = 'tcp dport 51820 accept'; ForwardAllowed = $null }
+        $text = $s | Format-Table | Out-String -Width 200
+        $text | Should -Match 'nftables\s+Blocked\s+51820/udp\s+policy drop of chain input'
+        $text | Should -Match 'tcp dport 51820 accept'
+        $text | Should -Match 'unknown'
+        $s.ToString() | Should -Be 'nftables: UDP 51820 Blocked (policy drop of chain input (inet filter))'
+    }
+    It 'formats a change record as a list with its undo commands' {
+        $r = [WgTroubleshoot.ChangeRecord]@{ Target = 'nftables inet filter input'; Action = 'Allow inbound UDP 51820'; Changed = $true
+            Before = 'Blocked: policy drop'; After = 'Allowed: udp dport 51820 accept'; UndoCommands = @('nft delete rule inet filter input handle 7') }
+        $text = $r | Out-String -Width 200
+        $text | Should -Match 'UndoCommands\s*:\s*nft delete rule inet filter input handle 7'
+        $text | Should -Match 'Changed\s*:\s*True'
     }
     It 'formats a peer the way wg show reads' {
         $peer = [WgTroubleshoot.WgPeer]@{

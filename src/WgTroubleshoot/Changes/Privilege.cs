@@ -1,0 +1,42 @@
+using System;
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+
+namespace WgTroubleshoot.Changes
+{
+    /// <summary>The privilege check every changing cmdlet makes before it changes anything.</summary>
+    public static class Privilege
+    {
+        [DllImport("libc", EntryPoint = "geteuid")]
+        private static extern uint GetEuid();
+
+        /// <summary>For tests: replaces the real check.</summary>
+        internal static Func<bool> Override { get; set; }
+
+        /// <summary>
+        /// True when running as root (effective uid 0) on Unix. On Windows the check is left to the tools
+        /// themselves (their "Access is denied" becomes PermissionDenied).
+        /// </summary>
+        public static bool IsElevated()
+        {
+            if (Override != null) return Override();
+            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) return true;
+            try
+            {
+                return GetEuid() == 0;
+            }
+            catch (Exception ex) when (ex is DllNotFoundException || ex is EntryPointNotFoundException)
+            {
+                return true; // cannot tell: let the tools answer
+            }
+        }
+
+        /// <summary>Throws WgPermissionDenied unless elevated. <paramref name="what"/> names the change ("Adding a firewall rule").</summary>
+        public static void Demand(string what)
+        {
+            if (!IsElevated())
+                throw new WgException(ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied,
+                    $"{what} needs root. Nothing was changed. Run PowerShell as root (for example: sudo pwsh).", what);
+        }
+    }
+}
