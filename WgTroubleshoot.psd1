@@ -23,6 +23,7 @@
         'Get-WgPeer'
         'Test-WgEndpoint'
         'Test-WgHandshake'
+        'Update-WgEndpoint'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
