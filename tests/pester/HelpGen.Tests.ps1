@@ -11,8 +11,7 @@ BeforeAll {
     function New-DocsCopy {
         $dir = Join-Path ([IO.Path]::GetTempPath()) ("wgt-docs-" + [guid]::NewGuid().ToString('n'))
         $null = New-Item -ItemType Directory $dir
-        Copy-Item (Join-Path $RepoRoot 'docs/*.md') $dir
-        Copy-Item (Join-Path $FixtureDocs '*.md') $dir
+        Copy-FixtureDocs $dir
         $dir
     }
 

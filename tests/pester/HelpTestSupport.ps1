@@ -25,13 +25,26 @@ function Invoke-HelpGen([string[]] $Arguments) {
     [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($output -join "`n") }
 }
 
+# The real docs that the fixture's cmdlets mirror (the fixture has only these), and the about topic.
+$script:FixtureMirroredDocs = @('Get-WgConfig.md', 'Get-WgInterface.md', 'Get-WgPeer.md', 'about_WgTroubleshoot.md')
+
+# Copies into $Destination the docs the fixture is checked against: the mirrored real docs and its own.
+function Copy-FixtureDocs([string] $Destination) {
+    Initialize-HelpGen
+    foreach ($d in $script:FixtureMirroredDocs) { Copy-Item (Join-Path $RepoRoot "docs/$d") $Destination }
+    Copy-Item (Join-Path $script:FixtureDocs '*.md') $Destination
+}
+
 # The fixture as an installed-style module (<root>/<name>/<version>/), help generated from docs/.
 function New-HelpFixtureModule([string] $Root) {
     Initialize-HelpGen
     $base = Join-Path $Root 'WgTroubleshoot.HelpFixture/0.1.0'
     $null = New-Item -ItemType Directory -Force $base
     Copy-Item $script:FixtureDll $base
-    $r = Invoke-HelpGen @('--assembly', (Join-Path $base 'WgTroubleshoot.HelpFixture.dll'), '--docs', (Join-Path $RepoRoot 'docs'), '--docs', $script:FixtureDocs, '--out', (Join-Path $base 'en-US'))
+    $docs = Join-Path $Root 'fixture-docs'
+    $null = New-Item -ItemType Directory -Force $docs
+    Copy-FixtureDocs $docs
+    $r = Invoke-HelpGen @('--assembly', (Join-Path $base 'WgTroubleshoot.HelpFixture.dll'), '--docs', $docs, '--out', (Join-Path $base 'en-US'))
     if ($r.ExitCode -ne 0) { throw "HelpGen failed for the fixture:`n$($r.Output)" }
     Join-Path $base 'WgTroubleshoot.HelpFixture.dll'
 }

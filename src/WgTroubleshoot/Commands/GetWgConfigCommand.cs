@@ -21,8 +21,9 @@ namespace WgTroubleshoot.Commands
         /// Interface names (wg0 means /etc/wireguard/wg0.conf). Without it, every *.conf file of the
         /// configuration directory is read.
         /// </summary>
+        /// (No Name alias: a file piped from Get-ChildItem would bind its Name here instead of its path to -Path.)
         [Parameter(ParameterSetName = InterfaceSet, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [Alias("Name")]
+        [ArgumentCompleter(typeof(InterfaceNameCompleter))]
         [ValidateNotNullOrEmpty]
         public string[] Interface { get; set; }
 
@@ -32,23 +33,11 @@ namespace WgTroubleshoot.Commands
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; }
 
-        /// <summary>
-        /// A file from Get-ChildItem. Binding the object by value keeps PowerShell from binding its Name
-        /// property to -Interface (alias Name) instead of its path to -Path.
-        /// </summary>
-        [Parameter(ParameterSetName = PathSet, ValueFromPipeline = true, DontShow = true)]
-        public System.IO.FileSystemInfo InputObject { get; set; }
-
         /// <summary>Reads the files named by this pipeline input.</summary>
         protected override void ProcessRecord()
         {
             if (ParameterSetName == PathSet)
             {
-                if (InputObject != null && Path == null)
-                {
-                    Emit(InputObject.FullName);
-                    return;
-                }
                 foreach (var p in Path)
                     foreach (var file in ResolvePath(p))
                         Emit(file);

@@ -28,6 +28,10 @@ namespace WgTroubleshoot.Commands
         {
             try
             {
+                if (PublicKey != null)
+                    foreach (var k in PublicKey.Where(k => !Keys.WgKey.IsValid(k)))
+                        WriteWgError(new WgException(ErrorIds.InvalidKey, ErrorCategory.InvalidArgument,
+                            $"'{k}' is not a WireGuard public key (44 characters of base64 that encode 32 bytes).", k));
                 var reader = new WgStateReader(Runner);
                 var devices = reader.Read(Interface, WriteWgError);
                 var found = new bool[PublicKey?.Length ?? 0];
@@ -46,7 +50,7 @@ namespace WgTroubleshoot.Commands
                     }
                 }
                 for (int i = 0; i < found.Length; i++)
-                    if (!found[i])
+                    if (!found[i] && Keys.WgKey.IsValid(PublicKey[i]))
                         WriteWgError(new WgException(ErrorIds.PeerNotFound, ErrorCategory.ObjectNotFound,
                             $"No peer with public key '{PublicKey[i]}' on {(Interface == null ? "any WireGuard interface" : string.Join(", ", Interface))}.", PublicKey[i]));
             }
