@@ -17,6 +17,7 @@
         'Get-WgConfig'
         'Get-WgInterface'
         'Get-WgPeer'
+        'Test-WgEndpoint'
         'Test-WgHandshake'
     )
     FunctionsToExport    = @()

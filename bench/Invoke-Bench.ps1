@@ -1,0 +1,271 @@
+#requires -Version 7.0
+<#
+.SYNOPSIS
+    Benchmarks WgTroubleshoot against baselines measured in the same run, and prints the ratios.
+.DESCRIPTION
+    1. Peer listing (Linux, root, wireguard-go, wg and ip installed): a throwaway network namespace
+       (wgt-bench-XXXXXX) with one wireguard-go interface carrying -PeerCount peers (random public keys,
+       one 2001:db8::/32 /128 each, endpoints in 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24). The link
+       stays down and the namespace has no routes: nothing is sent anywhere. Inside the namespace it times
+       `wg show IF dump` (baseline), Get-WgPeer, and a hand-written `wg show IF` parser.
+       Target: Get-WgPeer / raw dump <= 1.5.
+    2. Import cost: a fresh pwsh that imports the module versus a fresh pwsh that does nothing.
+       Target: under 100 ms extra.
+    Results are printed even when a target is missed; the exit code is 0 unless the benchmark itself
+    could not run. Everything it creates is removed in a finally block (also on Ctrl+C).
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Bench
+.EXAMPLE
+    pwsh -NoProfile -File bench/Invoke-Bench.ps1 -ModulePath out/WgTroubleshoot/0.1.0/WgTroubleshoot.psd1 -Runs 15
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [int] $PeerCount = 10000,
+    [int] $Runs = 7,
+    [int] $ImportRuns = 9,
+    [switch] $SkipPeerListing,
+    [switch] $SkipImport
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+$ModulePath = (Resolve-Path -LiteralPath $ModulePath).ProviderPath
+$Pwsh = Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })
+$SocketDirectory = '/var/run/wireguard'
+
+function Get-Median([double[]] $Values) {
+    $s = $Values | Sort-Object
+    $n = $s.Count
+    if ($n -eq 0) { return [double]::NaN }
+    if ($n % 2) { return [double]$s[[int][math]::Floor($n / 2)] }
+    ([double]$s[$n / 2 - 1] + [double]$s[$n / 2]) / 2
+}
+
+# Runs a process to completion within $TimeoutSeconds (polling, so that Ctrl+C is honoured between polls);
+# kills it and throws when the time is up. Returns exit code, output and error text.
+function Invoke-Bounded {
+    param([string] $FilePath, [string[]] $ArgumentList, [int] $TimeoutSeconds = 30, [switch] $Check)
+    $psi = [Diagnostics.ProcessStartInfo]::new($FilePath)
+    foreach ($a in $ArgumentList) { $psi.ArgumentList.Add($a) }
+    $psi.UseShellExecute = $false
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $p = [Diagnostics.Process]::Start($psi)
+    try {
+        $out = $p.StandardOutput.ReadToEndAsync()
+        $err = $p.StandardError.ReadToEndAsync()
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        while (-not $p.WaitForExit(200)) {
+            if ([DateTime]::UtcNow -gt $deadline) {
+                throw "'$FilePath $($ArgumentList -join ' ')' did not finish within $TimeoutSeconds s."
+            }
+        }
+        $p.WaitForExit()
+        $r = [pscustomobject]@{ ExitCode = $p.ExitCode; StdOut = $out.Result; StdErr = $err.Result }
+        if ($Check -and $r.ExitCode -ne 0) {
+            throw "'$FilePath $($ArgumentList -join ' ')' exited with $($r.ExitCode): $($r.StdErr.Trim())"
+        }
+        $r
+    }
+    finally {
+        if (-not $p.HasExited) { try { $p.Kill($true) } catch { }; $null = $p.WaitForExit(2000) }
+        $p.Dispose()
+    }
+}
+
+function Format-Ms([double] $Ms) { '{0,10:N1}' -f $Ms }
+
+# CPU time (user + system, ms) of this process's children that have been waited for (Linux /proc only;
+# 10 ms resolution). Far less sensitive than wall time to other work on the machine.
+$ClockTicks = if ($IsLinux) { try { [double](getconf CLK_TCK) } catch { 100.0 } } else { 0 }
+function Get-ChildCpuMs {
+    if (-not $ClockTicks -or -not (Test-Path /proc/self/stat)) { return [double]::NaN }
+    $stat = [IO.File]::ReadAllText('/proc/self/stat')
+    $f = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')   # fields from the 3rd on
+    ([double]$f[13] + [double]$f[14]) * 1000 / $ClockTicks        # cutime, cstime (fields 16, 17)
+}
+
+# ---------------------------------------------------------------------------------------------------
+# 1. Peer listing
+# ---------------------------------------------------------------------------------------------------
+function Invoke-PeerListingBench {
+    $missing = @('ip', 'wg', 'wireguard-go').Where({ -not (Get-Command $_ -CommandType Application -ErrorAction SilentlyContinue) })
+    if (-not $IsLinux) { Write-Host 'Peer listing: skipped (needs Linux network namespaces).'; return }
+    if ((id -u) -ne '0') { Write-Host 'Peer listing: skipped (needs root for ip netns).'; return }
+    if ($missing) { Write-Host "Peer listing: skipped ($($missing -join ', ') not installed)."; return }
+
+    $tag = -join ((1..6) | ForEach-Object { '{0:x}' -f (Get-Random -Maximum 16) })
+    $ns = "wgt-bench-$tag"
+    $if = "wgtb$tag"                       # 10 characters; unique, as the socket directory is shared
+    $socket = Join-Path $SocketDirectory "$if.sock"
+    $work = Join-Path ([IO.Path]::GetTempPath()) "wgt-bench-$tag"
+    $daemon = $null
+    $nsCreated = $false
+    try {
+        $null = New-Item -ItemType Directory -Path $work
+        if ($IsLinux) { chmod 700 $work }
+        $null = Invoke-Bounded ip @('netns', 'add', $ns) -Check
+        $nsCreated = $true
+
+        # wireguard-go in the foreground, so that its PID is ours to stop (ip netns exec execs it).
+        $env:LOG_LEVEL = 'error'
+        $daemon = Start-Process -FilePath (Get-Command ip -CommandType Application)[0].Source `
+            -ArgumentList @('netns', 'exec', $ns, 'wireguard-go', '-f', $if) -PassThru `
+            -RedirectStandardOutput (Join-Path $work 'wireguard-go.out') -RedirectStandardError (Join-Path $work 'wireguard-go.err')
+        Remove-Item Env:LOG_LEVEL
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while (-not (Test-Path -LiteralPath $socket)) {
+            if ($daemon.HasExited) { throw "wireguard-go exited with $($daemon.ExitCode): $(Get-Content -Raw (Join-Path $work 'wireguard-go.err'))" }
+            if ([DateTime]::UtcNow -gt $deadline) { throw "wireguard-go did not open $socket within 10 s." }
+            Start-Sleep -Milliseconds 100
+        }
+        # ip netns exec execs its command, so this PID is wireguard-go's own.
+        $comm = Get-Content -LiteralPath "/proc/$($daemon.Id)/comm" -ErrorAction SilentlyContinue
+        if ($comm -ne 'wireguard-go') { throw "PID $($daemon.Id) is '$comm', not wireguard-go." }
+
+        # The configuration: one setconf from a 0600 file. Keys are random 32-byte strings (any 32 bytes
+        # are a valid Curve25519 public key for wg); the private key is random too and is clamped by wg.
+        $rng = [Security.Cryptography.RandomNumberGenerator]::Create()
+        $buf = [byte[]]::new(32)
+        $sb = [Text.StringBuilder]::new(200 * $PeerCount)
+        $rng.GetBytes($buf)
+        $null = $sb.Append("[Interface]`nPrivateKey = ").Append([Convert]::ToBase64String($buf)).Append("`n")
+        $ranges = '192.0.2', '198.51.100', '203.0.113'
+        for ($i = 0; $i -lt $PeerCount; $i++) {
+            $rng.GetBytes($buf)
+            $v6 = '2001:db8:{0:x}:{1:x}::1/128' -f ($i -shr 16), ($i -band 0xffff)
+            $ep = '{0}.{1}:{2}' -f $ranges[$i % 3], (1 + ($i % 254)), (51820 + ($i % 1000))
+            $null = $sb.Append("`n[Peer]`nPublicKey = ").Append([Convert]::ToBase64String($buf)).
+                Append("`nAllowedIPs = ").Append($v6).Append("`nEndpoint = ").Append($ep).Append("`n")
+        }
+        $rng.Dispose()
+        $conf = Join-Path $work "$if.conf"
+        $opts = [IO.FileStreamOptions]@{ Mode = 'CreateNew'; Access = 'Write' }
+        if (-not $IsWindows) { $opts.UnixCreateMode = [IO.UnixFileMode]'UserRead, UserWrite' }
+        $fs = [IO.FileStream]::new($conf, $opts)
+        try {
+            $bytes = [Text.Encoding]::ASCII.GetBytes($sb.ToString())
+            $fs.Write($bytes, 0, $bytes.Length)
+        }
+        finally { $fs.Dispose() }
+        $sb = $null
+
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $null = Invoke-Bounded ip @('netns', 'exec', $ns, 'wg', 'setconf', $if, $conf) -TimeoutSeconds 120 -Check
+        Remove-Item -LiteralPath $conf
+        $n = ((Invoke-Bounded ip @('netns', 'exec', $ns, 'wg', 'show', $if, 'peers') -Check).StdOut -split "`n").Where({ $_ }).Count
+        if ($n -ne $PeerCount) { throw "wg reports $n peers on $if after setconf; expected $PeerCount." }
+        Write-Host ("Peer listing: namespace {0}, interface {1} (wireguard-go PID {2}), {3} peers configured in {4:N1} s." -f $ns, $if, $daemon.Id, $n, $sw.Elapsed.TotalSeconds)
+
+        $result = Join-Path $work 'result.json'
+        $measure = Join-Path $PSScriptRoot 'Measure-PeerListing.ps1'
+        $r = Invoke-Bounded ip @('netns', 'exec', $ns, $Pwsh, '-NoProfile', '-NonInteractive', '-File', $measure,
+            '-ModulePath', $ModulePath, '-Interface', $if, '-ResultPath', $result, '-Runs', $Runs) -TimeoutSeconds 900
+        if ($r.ExitCode -ne 0 -or -not (Test-Path -LiteralPath $result)) {
+            throw "The measuring pwsh failed (exit code $($r.ExitCode)): $($r.StdErr.Trim()) $($r.StdOut.Trim())"
+        }
+        $data = Get-Content -Raw -LiteralPath $result | ConvertFrom-Json
+        $raw = Get-Median $data.Times.'raw-dump'
+        $mod = Get-Median $data.Times.'Get-WgPeer'
+        $hand = Get-Median $data.Times.'hand-written'
+        $ratio = $mod / $raw
+        $count = [int]$data.Counts.'Get-WgPeer'
+
+        Write-Host ''
+        Write-Host "Peer listing, $PeerCount peers, median of $($data.Runs) runs after $($data.WarmUp) warm-up (ms):"
+        Write-Host ("  {0,-14}{1}   `$raw = wg show $if dump" -f 'raw dump', (Format-Ms $raw))
+        Write-Host ("  {0,-14}{1}   `$x = Get-WgPeer -Interface $if" -f 'Get-WgPeer', (Format-Ms $mod))
+        Write-Host ("  {0,-14}{1}   `$y = wg show $if, parsed with switch -Regex" -f 'hand-written', (Format-Ms $hand))
+        foreach ($k in 'raw-dump', 'Get-WgPeer', 'hand-written') {
+            Write-Host ("    {0,-14} runs: {1}" -f $k, (($data.Times.$k | ForEach-Object { '{0:N0}' -f $_ }) -join ' '))
+        }
+        $verdict = if ($ratio -le 1.5) { 'PASS' } else { 'FAIL' }
+        Write-Host ("  Get-WgPeer / raw dump     {0,6:N2}x   target <= 1.50x   {1}" -f $ratio, $verdict)
+        Write-Host ("  hand-written / Get-WgPeer {0,6:N2}x   (how much slower the usual script is)" -f ($hand / $mod))
+        $countVerdict = if ($count -eq $PeerCount) { 'PASS' } else { 'FAIL' }
+        Write-Host ("  Get-WgPeer returned {0} objects ({1}), hand-written {2}; {3} peers differ in keys, endpoints or allowed IPs.   {4}" -f $count, $data.PeerType, $data.Counts.'hand-written', $data.Mismatches, $countVerdict)
+    }
+    finally {
+        # Teardown, bounded at every step: the daemon by its PID (TERM, then KILL), its socket, the
+        # namespace (which takes the tun device with it), the work folder.
+        if ($daemon) {
+            if (-not $daemon.HasExited) {
+                try { $null = Invoke-Bounded kill @('-TERM', "$($daemon.Id)") -TimeoutSeconds 5 } catch { }
+                if (-not $daemon.WaitForExit(5000)) { try { $daemon.Kill() } catch { }; $null = $daemon.WaitForExit(2000) }
+            }
+        }
+        if (Test-Path -LiteralPath $socket) { Remove-Item -LiteralPath $socket -Force -ErrorAction SilentlyContinue }
+        if ($nsCreated) {
+            try {
+                $d = Invoke-Bounded ip @('netns', 'del', $ns) -TimeoutSeconds 15
+                if ($d.ExitCode -ne 0) { Write-Warning "Could not delete namespace ${ns}: $($d.StdErr.Trim())" }
+            }
+            catch { Write-Warning "Could not delete namespace ${ns}: $_" }
+        }
+        if (Test-Path -LiteralPath $work) { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue }
+    }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# 2. Import cost
+# ---------------------------------------------------------------------------------------------------
+function Invoke-ImportBench {
+    # A third, informative case: the first Import-Module of an empty script module. It is what PowerShell
+    # itself charges for the first import in a session, whatever the module.
+    $work = Join-Path ([IO.Path]::GetTempPath()) ('wgt-bench-import-{0:x8}' -f (Get-Random))
+    $null = New-Item -ItemType Directory -Path $work
+    try {
+        $empty = Join-Path $work 'Empty.psm1'
+        Set-Content -LiteralPath $empty -Value 'function Get-Nothing { }'
+        $cases = [ordered]@{
+            'bare pwsh'     = '$null'
+            'Import-Module' = "Import-Module '$($ModulePath.Replace("'", "''"))'"
+            'empty module'  = "Import-Module '$($empty.Replace("'", "''"))'"
+        }
+        $times = @{}; $cpu = @{}
+        foreach ($k in $cases.Keys) { $times[$k] = [Collections.Generic.List[double]]::new(); $cpu[$k] = [Collections.Generic.List[double]]::new() }
+        $paired = [Collections.Generic.List[double]]::new()
+        for ($i = -1; $i -lt $ImportRuns; $i++) {            # round -1 is the warm-up
+            $round = @{}
+            foreach ($k in $cases.Keys) {
+                $c0 = Get-ChildCpuMs
+                $sw = [Diagnostics.Stopwatch]::StartNew()
+                $r = Invoke-Bounded $Pwsh @('-NoProfile', '-NonInteractive', '-Command', $cases[$k]) -TimeoutSeconds 60
+                $sw.Stop()
+                $c1 = Get-ChildCpuMs
+                if ($r.ExitCode -ne 0 -or $r.StdErr.Trim()) { throw "pwsh -Command `"$($cases[$k])`" failed ($($r.ExitCode)): $($r.StdErr.Trim())" }
+                $round[$k] = $sw.Elapsed.TotalMilliseconds
+                if ($i -ge 0) { $times[$k].Add($sw.Elapsed.TotalMilliseconds); $cpu[$k].Add($c1 - $c0) }
+            }
+            # The same round's two processes ran back to back: their difference is less exposed to drift.
+            if ($i -ge 0) { $paired.Add($round['Import-Module'] - $round['bare pwsh']) }
+        }
+    }
+    finally {
+        Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    $bare = Get-Median $times['bare pwsh']
+    $imp = Get-Median $times['Import-Module']
+    $floor = Get-Median $times['empty module']
+    $extra = Get-Median $paired
+    Write-Host ''
+    Write-Host "Import cost, fresh pwsh -NoProfile -NonInteractive, median of $ImportRuns rounds after 1 warm-up (ms):"
+    Write-Host ("  {0,-14}{1,10} {2,10}" -f '', 'wall', 'CPU')
+    Write-Host ("  {0,-14}{1}{2}   -Command '`$null'" -f 'bare pwsh', (Format-Ms $bare), (Format-Ms (Get-Median $cpu['bare pwsh'])))
+    Write-Host ("  {0,-14}{1}{2}   -Command 'Import-Module <psd1>'" -f 'Import-Module', (Format-Ms $imp), (Format-Ms (Get-Median $cpu['Import-Module'])))
+    Write-Host ("  {0,-14}{1}{2}   -Command 'Import-Module <empty .psm1>'   (for reference)" -f 'empty module', (Format-Ms $floor), (Format-Ms (Get-Median $cpu['empty module'])))
+    foreach ($k in $cases.Keys) {
+        Write-Host ("    {0,-14} wall runs: {1}" -f $k, (($times[$k] | ForEach-Object { '{0:N0}' -f $_ }) -join ' '))
+    }
+    $verdict = if ($extra -lt 100) { 'PASS' } else { 'FAIL' }
+    Write-Host ("  extra for Import-Module   {0,6:N1} ms  target < 100 ms     {1}   (median of the per-round differences)" -f $extra, $verdict)
+    Write-Host ("  Import-Module / bare      {0,6:N2}x" -f ($imp / $bare))
+    Write-Host ("  extra CPU time            {0,6:N1} ms  (import) vs {1:N1} ms (empty module)" -f ((Get-Median $cpu['Import-Module']) - (Get-Median $cpu['bare pwsh'])), ((Get-Median $cpu['empty module']) - (Get-Median $cpu['bare pwsh'])))
+}
+
+Write-Host "WgTroubleshoot benchmarks: $ModulePath"
+Write-Host "PowerShell $($PSVersionTable.PSVersion), $([Environment]::ProcessorCount) CPUs, $([Runtime.InteropServices.RuntimeInformation]::OSDescription)"
+if (Test-Path /proc/loadavg) { Write-Host "Load average before: $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ') (a busy machine widens the spread of the runs)" }
+if (-not $SkipPeerListing) { Invoke-PeerListingBench }
+if (-not $SkipImport) { Invoke-ImportBench }
