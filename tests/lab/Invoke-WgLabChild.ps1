@@ -13,7 +13,6 @@ $ErrorActionPreference = 'Continue'
 $ProgressPreference = 'SilentlyContinue'
 
 function Invoke-LabUserScript {
-    [CmdletBinding()]
     param([scriptblock] $Body, [object[]] $Arguments)
     & $Body @Arguments
 }
@@ -21,13 +20,21 @@ function Invoke-LabUserScript {
 try {
     if ($ModulePath) { Import-Module $ModulePath -ErrorAction Stop }
     $body = [scriptblock]::Create([System.IO.File]::ReadAllText($ScriptPath))
-    $arguments = @(Import-Clixml -LiteralPath $ArgsPath)
+    # the parent wrote the argument array as one object; Import-Clixml returns it as one ArrayList
+    $arguments = @(Import-Clixml -LiteralPath $ArgsPath | ForEach-Object { $_ })
     $ev = @()
     if ($AllStreams) {
         $out = & $body @arguments *>&1
     }
     else {
-        $out = Invoke-LabUserScript -Body $body -Arguments $arguments -ErrorVariable ev 2>$null
+        # errors that reach the error stream (not those the script silenced) come back separately
+        $merged = Invoke-LabUserScript -Body $body -Arguments $arguments 2>&1
+        $out = [System.Collections.Generic.List[object]]::new()
+        foreach ($o in $merged) {
+            if ($o -is [System.Management.Automation.ErrorRecord]) { $ev += $o }
+            else { $out.Add($o) }
+        }
+        if ($out.Count -eq 0) { $out = $null }
     }
     if ($null -eq $out) { @() | Export-Clixml -LiteralPath $OutPath -Depth 4 }
     else { $out | Export-Clixml -LiteralPath $OutPath -Depth 4 }

@@ -303,7 +303,7 @@ function Remove-LabById {
     }
     # /etc/netns itself is left when other namespaces use it; removed when empty
     if ((Test-Path /etc/netns) -and -not (Get-ChildItem /etc/netns -Force -ErrorAction SilentlyContinue)) {
-        Remove-Item /etc/netns -Force -ErrorAction SilentlyContinue
+        try { [System.IO.Directory]::Delete('/etc/netns', $false) } catch { }  # another lab may have just made one
     }
     foreach ($p in $problems) { Write-Warning "Lab $prefix teardown: $p" }
 }
@@ -768,6 +768,16 @@ function Build-Lab($Lab) {
     Write-LabSideConfig $Lab.Client
     Write-LabSideConfig $Lab.Server
     Write-LabHosts $Lab $Lab.Server.Underlay
+    # name lookups stay inside the lab: each namespace's resolver is a lab address with no DNS server
+    # (answered at once with "port unreachable"), so nothing is ever sent to the host's name servers
+    if (Test-Path /etc/resolv.conf) {
+        $resolvers = @{ client = '198.51.100.1'; server = '203.0.113.1'; inet = '192.0.2.129'; router = '127.0.0.1' }
+        foreach ($n in $script:Nodes) {
+            $dir = "/etc/netns/$($ns[$n])"
+            $null = New-Item -ItemType Directory -Force $dir
+            [System.IO.File]::WriteAllText("$dir/resolv.conf", "# WgTroubleshoot test lab: no name server outside the lab`nnameserver $($resolvers[$n])`noptions timeout:1 attempts:1`n")
+        }
+    }
 
     # daemons
     if (-not (Test-Path $script:UapiDir)) { $null = New-Item -ItemType Directory $script:UapiDir }

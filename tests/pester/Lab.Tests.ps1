@@ -157,6 +157,13 @@ Describe 'WgLab' -Tag Lab -Skip:$LabUnavailable {
             Invoke-WgLabCommand -Lab $lab -Node client -Command getent, hosts, vpn.example.test | Should -Match '^203\.0\.113\.2\s'
         }
 
+        It 'keeps name lookups inside the lab' {
+            foreach ($n in 'client', 'server', 'inet') {
+                $ns = (Invoke-WgLabCommand -Lab $lab -Node $n -Command cat, /etc/resolv.conf) -split "`n" | Where-Object { $_ -match '^nameserver' }
+                $ns | Should -Match '^nameserver (198\.51\.100\.1|203\.0\.113\.1|192\.0\.2\.129)$'
+            }
+        }
+
         It 'exposes every secret in base64 and hex for leak tests' {
             $secrets = @(Get-WgLabSecret -Lab $lab)
             $secrets.Count | Should -Be 6
