@@ -6,8 +6,6 @@ namespace WgTroubleshoot
     public sealed class WgInterface { public string Name { get; set; } }
     public sealed class WgPeer { public string Interface { get; set; } public string PublicKey { get; set; } }
     public sealed class WgConfig { public string Interface { get; set; } public string Path { get; set; } }
-    public sealed class FirewallStatus { public string Backend { get; set; } }
-    public sealed class ChangeRecord { public string Target { get; set; } }
 }
 
 namespace WgTroubleshoot.HelpFixture
@@ -44,34 +42,6 @@ namespace WgTroubleshoot.HelpFixture
         [Parameter(ParameterSetName = "Path", Mandatory = true, ValueFromPipelineByPropertyName = true)]
         [Alias("FullName", "PSPath")]
         public string[] Path { get; set; }
-    }
-
-    [Cmdlet(VerbsCommon.Get, "WgFirewallStatus", DefaultParameterSetName = "Interface")]
-    [OutputType(typeof(FirewallStatus))]
-    public sealed class GetWgFirewallStatusCommand : PSCmdlet
-    {
-        [Parameter(Position = 0, ParameterSetName = "Interface", ValueFromPipelineByPropertyName = true)]
-        public string Interface { get; set; }
-
-        [Parameter(Mandatory = true, ParameterSetName = "Port")]
-        public int Port { get; set; }
-    }
-
-    [Cmdlet(VerbsCommon.Add, "WgFirewallRule", DefaultParameterSetName = "Interface", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-    [OutputType(typeof(ChangeRecord))]
-    public sealed class AddWgFirewallRuleCommand : PSCmdlet
-    {
-        [Parameter(Position = 0, ParameterSetName = "Interface", ValueFromPipelineByPropertyName = true)]
-        public string Interface { get; set; }
-
-        [Parameter(Mandatory = true, ParameterSetName = "Port")]
-        public int Port { get; set; }
-
-        [Parameter]
-        public string Backend { get; set; }
-
-        [Parameter]
-        public SwitchParameter PassThru { get; set; }
     }
 
     /// <summary>Exercises what the three above do not: ShouldProcess, switches, ByValue, wildcards, defaults.</summary>

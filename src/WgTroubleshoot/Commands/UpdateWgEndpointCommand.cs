@@ -53,7 +53,7 @@ namespace WgTroubleshoot.Commands
             const string action = "Re-resolve endpoint";
             if (!EndpointChecker.ShouldUpdate(s, Force))
             {
-                var why = s.Status == EndpointState.Drifted
+                var why = s.Status == nameof(EndpointState.Drifted)
                     ? $"drifted, but the latest handshake is {Format.Age(s.HandshakeAge)} (within 135 s): left alone; use -Force to update anyway"
                     : $"{s.Status}: {s.Reason}";
                 WriteVerbose($"{target}: {why}");

@@ -78,7 +78,7 @@ namespace WgTroubleshoot.Diagnosis
             s.ResolvedAddresses = addresses.Select(a => a.ToString()).ToArray();
             if (addresses.Length == 0)
             {
-                s.Status = EndpointState.Unresolvable;
+                s.Status = nameof(EndpointState.Unresolvable);
                 s.Reason = $"'{configured.EndpointHost}' does not resolve now{(failure != null ? " (" + failure + ")" : "")}; the peer keeps its last address {s.LiveEndpoint ?? "(none)"}.";
                 return s;
             }
@@ -98,12 +98,12 @@ namespace WgTroubleshoot.Diagnosis
             var liveAddress = ParseEndpointAddress(s.LiveEndpoint, out int livePort);
             if (liveAddress != null && livePort == s.Port && addresses.Any(a => Same(a, liveAddress)))
             {
-                s.Status = EndpointState.Current;
+                s.Status = nameof(EndpointState.Current);
                 s.Reason = $"The live endpoint {s.LiveEndpoint} is what '{configured.EndpointHost}' resolves to now.";
             }
             else
             {
-                s.Status = EndpointState.Drifted;
+                s.Status = nameof(EndpointState.Drifted);
                 s.Reason = $"'{configured.EndpointHost}' resolves to {string.Join(", ", s.ResolvedAddresses)} now, but WireGuard still sends to {s.LiveEndpoint ?? "(none)"}: "
                            + "WireGuard resolves a name only when the peer is configured. Update-WgEndpoint re-applies it.";
             }
@@ -112,7 +112,7 @@ namespace WgTroubleshoot.Diagnosis
 
         /// <summary>True when a drifted peer should be re-resolved now: no handshake, or one older than 135 s (or forced).</summary>
         public static bool ShouldUpdate(EndpointStatus s, bool force)
-            => s.Status == EndpointState.Drifted && s.RecommendedEndpoint != null
+            => s.Status == nameof(EndpointState.Drifted) && s.RecommendedEndpoint != null
                && (force || !s.HandshakeAge.HasValue || s.HandshakeAge.Value > ReresolveAfter);
 
         public static string FormatEndpoint(IPAddress a, int port)

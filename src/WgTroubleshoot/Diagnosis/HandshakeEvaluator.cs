@@ -38,7 +38,7 @@ namespace WgTroubleshoot.Diagnosis
             var age = second.HandshakeAge;
             if (second.LatestHandshake.HasValue && age.HasValue && age.Value <= RejectAfterTime)
             {
-                r.Status = HandshakeStatus.Healthy;
+                r.Status = nameof(HandshakeStatus.Healthy);
                 r.Reason = $"Latest handshake {Format.Age(age)}, within Reject-After-Time (180 s).";
                 if (r.OneWay)
                     r.Reason += $" But {txDelta} bytes were sent and nothing was received in {Seconds(sampleSeconds)}: traffic is one-way (the other side drops it: AllowedIPs, forwarding or firewall on its side).";
@@ -47,28 +47,28 @@ namespace WgTroubleshoot.Diagnosis
             {
                 if (trying)
                 {
-                    r.Status = HandshakeStatus.Stale;
+                    r.Status = nameof(HandshakeStatus.Stale);
                     r.Reason = $"Latest handshake {Format.Age(age)}, older than Reject-After-Time (180 s), while {what}: new handshakes are not completing.";
                 }
                 else
                 {
-                    r.Status = HandshakeStatus.Idle;
+                    r.Status = nameof(HandshakeStatus.Idle);
                     r.Reason = $"Latest handshake {Format.Age(age)}; no keepalive and nothing sent{(first != null ? " in " + Seconds(sampleSeconds) : "")}: quiet by design.";
                 }
             }
             else if (string.IsNullOrEmpty(second.Endpoint))
             {
-                r.Status = HandshakeStatus.AwaitingPeer;
+                r.Status = nameof(HandshakeStatus.AwaitingPeer);
                 r.Reason = "No handshake yet and no endpoint known: this side waits for the peer to connect first.";
             }
             else if (trying)
             {
-                r.Status = HandshakeStatus.NeverEstablished;
+                r.Status = nameof(HandshakeStatus.NeverEstablished);
                 r.Reason = $"No handshake ever, while {what} to {second.Endpoint}: the peer does not answer (port blocked, wrong endpoint, or keys that do not match).";
             }
             else
             {
-                r.Status = HandshakeStatus.Idle;
+                r.Status = nameof(HandshakeStatus.Idle);
                 r.Reason = $"No handshake yet, and nothing tries to send to {second.Endpoint}{(first != null ? " in " + Seconds(sampleSeconds) : "")} (no keepalive): WireGuard connects on the first packet.";
             }
             return r;
@@ -87,7 +87,7 @@ namespace WgTroubleshoot.Diagnosis
         public static bool AllHealthy(System.Collections.Generic.IEnumerable<HandshakeResult> results)
         {
             foreach (var r in results)
-                if (r.Status == HandshakeStatus.Stale || r.Status == HandshakeStatus.NeverEstablished) return false;
+                if (r.Status == nameof(HandshakeStatus.Stale) || r.Status == nameof(HandshakeStatus.NeverEstablished)) return false;
             return true;
         }
     }

@@ -28,7 +28,8 @@ namespace WgTroubleshoot
         public string LiveEndpoint { get; set; }
         /// <summary>The addresses the host name resolves to now (A and AAAA).</summary>
         public string[] ResolvedAddresses { get; set; } = new string[0];
-        public EndpointState Status { get; set; }
+        /// <summary>Current, Drifted or Unresolvable (see EndpointState), as a string that survives remoting.</summary>
+        public string Status { get; set; }
         /// <summary>The endpoint Update-WgEndpoint would apply (address:port), when there is one.</summary>
         public string RecommendedEndpoint { get; set; }
         public DateTime? LatestHandshake { get; set; }

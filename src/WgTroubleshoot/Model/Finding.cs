@@ -44,12 +44,14 @@ namespace WgTroubleshoot
     {
         /// <summary>Stable identifier of the check that produced it (e.g. WGD-FIREWALL-BLOCKS).</summary>
         public string Id { get; set; }
-        public Severity Severity { get; set; }
+        /// <summary>Error, Warning or Info (see the Severity enum); strings survive remoting intact.</summary>
+        public string Severity { get; set; }
         public string Interface { get; set; }
         /// <summary>The peer's public key, when the finding is about one peer.</summary>
         public string Peer { get; set; }
         public string PeerName { get; set; }
-        public Cause Cause { get; set; }
+        /// <summary>One of the documented Cause names (see the Cause enum).</summary>
+        public string Cause { get; set; }
         public string Summary { get; set; }
         /// <summary>What was measured, in words and values.</summary>
         public string[] Evidence { get; set; } = new string[0];

@@ -27,7 +27,9 @@ namespace WgTroubleshoot
         public string Endpoint { get; set; }
         public DateTime? LatestHandshake { get; set; }
         public TimeSpan? HandshakeAge { get; set; }
-        public HandshakeStatus Status { get; set; }
+        /// <summary>Healthy, Idle, Stale, NeverEstablished or AwaitingPeer (see HandshakeStatus); a string so it
+        /// compares the same after remoting's serialization.</summary>
+        public string Status { get; set; }
         /// <summary>True when this side's transmit counter grew during the sample while its receive counter did not.</summary>
         public bool OneWay { get; set; }
         public string Reason { get; set; }

@@ -17,7 +17,7 @@ namespace WgTroubleshoot
         public int? Mtu { get; set; }
         /// <summary>Addresses on the interface, in CIDR form.</summary>
         public string[] Addresses { get; set; } = new string[0];
-        /// <summary>Link state as `ip` reports it: UP, DOWN, UNKNOWN (WireGuard links are UNKNOWN when up).</summary>
+        /// <summary>Up, Down, or NoCarrier, from the link flags `ip` reports (UP, LOWER_UP).</summary>
         public string LinkState { get; set; }
         /// <summary>True when the link is administratively up.</summary>
         public bool IsUp { get; set; }

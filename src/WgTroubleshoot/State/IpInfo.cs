@@ -13,6 +13,12 @@ namespace WgTroubleshoot.State
         public int? Mtu { get; set; }
         public string State { get; set; }
         public bool AdminUp { get; set; }
+        /// <summary>The driver reports the link usable (LOWER_UP).</summary>
+        public bool LowerUp { get; set; }
+
+        /// <summary>Up, Down, or NoCarrier (administratively up but not usable), from the link flags.
+        /// The kernel's operstate is no help here: tun and WireGuard links always say UNKNOWN.</summary>
+        public string LinkState => !AdminUp ? "Down" : LowerUp ? "Up" : "NoCarrier";
         public List<string> Addresses { get; } = new List<string>();
     }
 
@@ -43,6 +49,7 @@ namespace WgTroubleshoot.State
                 var info = new LinkInfo { Name = name };
                 var flags = parts[2].Trim('<', '>').Split(',');
                 info.AdminUp = Array.IndexOf(flags, "UP") >= 0;
+                info.LowerUp = Array.IndexOf(flags, "LOWER_UP") >= 0;
                 for (int i = 3; i < parts.Length - 1; i++)
                 {
                     if (parts[i] == "mtu" && int.TryParse(parts[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var mtu)) info.Mtu = mtu;

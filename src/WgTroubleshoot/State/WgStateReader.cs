@@ -153,7 +153,7 @@ namespace WgTroubleshoot.State
                 {
                     i.Mtu = li.Mtu;
                     i.Addresses = li.Addresses.ToArray();
-                    i.LinkState = li.State;
+                    i.LinkState = li.LinkState;
                     i.IsUp = li.AdminUp;
                 }
                 var cfg = WgTroubleshoot.Config.WgConfigLocation.PathForConfigOrNull(i.Name);

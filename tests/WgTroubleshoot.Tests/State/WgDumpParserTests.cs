@@ -146,6 +146,8 @@ namespace WgTroubleshoot.Tests.State
             Assert.True(links["ens3"].AdminUp);
             Assert.False(links["wg0"].AdminUp);
             Assert.Equal("DOWN", links["wg0"].State);
+            Assert.Equal("Down", links["wg0"].LinkState);
+            Assert.Equal("Up", links["ens3"].LinkState);
             IpInfo.ParseAddresses(
                 "4: ens3    inet 203.0.113.2/25 brd 203.0.113.127 scope global ens3\\       valid_lft forever preferred_lft forever\n" +
                 "6: wg0    inet 192.0.2.1/26 scope global wg0\\       valid_lft forever preferred_lft forever\n" +
