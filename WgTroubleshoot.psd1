@@ -10,11 +10,14 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     FormatsToProcess     = @(
         'WgState.format.ps1xml'
+        'WgTrace.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-WgConfig'
         'Get-WgInterface'
+        'Get-WgLog'
         'Get-WgPeer'
+        'Trace-WgTraffic'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
