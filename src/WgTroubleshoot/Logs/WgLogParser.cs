@@ -49,8 +49,7 @@ namespace WgTroubleshoot.Logs
             if (m.Success)
             {
                 time = ParseIso(m.Groups["ts"].Value);
-                rest = m.Groups["rest"].Value;
-                rest = StripHostIdent(rest);
+                rest = StripHostIdent(m.Groups["rest"].Value);
             }
             else if ((m = SyslogPrefix.Match(rest)).Success)
             {
@@ -89,6 +88,8 @@ namespace WgTroubleshoot.Logs
 
         private static string StripHostIdent(string rest)
         {
+            // dmesg --time-format iso puts the message right after the time: no host, no identifier
+            if (Kernel.IsMatch(rest) || Go.IsMatch(rest) || KernelStamp.IsMatch(rest)) return rest;
             var h = HostIdent.Match(rest);
             return h.Success ? h.Groups["msg"].Value : rest;
         }

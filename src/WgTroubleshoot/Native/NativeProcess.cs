@@ -83,13 +83,20 @@ namespace WgTroubleshoot.Native
 
         private void Expire()
         {
-            lock (_gate)
+            // Runs on a timer thread: serialized with Stop and Dispose, and never throws.
+            try
             {
-                if (_stopped || HasExited) return;
-                ReachedLifetime = true;
+                lock (_gate)
+                {
+                    if (_stopped || _disposed || HasExited) return;
+                    ReachedLifetime = true;
+                    _log?.Invoke($"'{Tool}' (PID {Id}) reached its time limit of {MaxLifetime.TotalSeconds:0.#} s and is stopped.");
+                    StopLocked();
+                }
             }
-            _log?.Invoke($"'{Tool}' (PID {Id}) reached its time limit of {MaxLifetime.TotalSeconds:0.#} s and is stopped.");
-            Stop();
+            catch (Exception ex) when (ex is ObjectDisposedException || ex is InvalidOperationException)
+            {
+            }
         }
 
         /// <summary>Kills the tool if it still runs and waits (bounded) until it is gone. Idempotent.</summary>
@@ -97,9 +104,15 @@ namespace WgTroubleshoot.Native
         {
             lock (_gate)
             {
-                if (_stopped) return;
-                _stopped = true;
+                if (_disposed) return;
+                StopLocked();
             }
+        }
+
+        private void StopLocked()
+        {
+            if (_stopped) return;
+            _stopped = true;
             if (!HasExited)
             {
                 try { _process.Kill(); } catch (InvalidOperationException) { } catch (System.ComponentModel.Win32Exception) { }
@@ -111,12 +124,15 @@ namespace WgTroubleshoot.Native
 
         public void Dispose()
         {
-            if (_disposed) return;
-            _disposed = true;
-            _lifetime.Dispose();
-            Stop();
-            _process.Dispose();
-            _stderrDone.Dispose();
+            lock (_gate)
+            {
+                if (_disposed) return;
+                _lifetime.Dispose();
+                StopLocked();
+                _disposed = true;
+                _process.Dispose();
+                _stderrDone.Dispose();
+            }
         }
     }
 }

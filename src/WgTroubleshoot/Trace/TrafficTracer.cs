@@ -54,7 +54,8 @@ namespace WgTroubleshoot.Trace
                 case 1: return payloadLength == InitiationSize ? WgMessageType.Initiation : WgMessageType.NotWireGuard;
                 case 2: return payloadLength == ResponseSize ? WgMessageType.Response : WgMessageType.NotWireGuard;
                 case 3: return payloadLength == CookieReplySize ? WgMessageType.CookieReply : WgMessageType.NotWireGuard;
-                case 4: return payloadLength >= MinDataSize && (payloadLength - MinDataSize) % 16 == 0 ? WgMessageType.Data : WgMessageType.NotWireGuard;
+                // padding to 16 bytes stops at the MTU, so full-size packets need not be a multiple of 16
+                case 4: return payloadLength >= MinDataSize ? WgMessageType.Data : WgMessageType.NotWireGuard;
                 default: return WgMessageType.NotWireGuard;
             }
         }
