@@ -14,16 +14,19 @@
         'WgDiagnosis.format.ps1xml'
         'WgFirewall.format.ps1xml'
         'WgChange.format.ps1xml'
+        'WgTrace.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Add-WgFirewallRule'
         'Get-WgConfig'
         'Get-WgFirewallStatus'
         'Get-WgInterface'
+        'Get-WgLog'
         'Get-WgPeer'
         'Test-WgEndpoint'
         'Test-WgHandshake'
         'Update-WgEndpoint'
+        'Trace-WgTraffic'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -44,5 +44,8 @@ namespace WgTroubleshoot
         public const string InvalidInterfaceName = "WgInvalidInterfaceName";
         public const string InvalidKey = "WgInvalidKey";
         public const string UapiError = "WgUapiError";
+        public const string NotSupported = "WgNotSupported";
+        public const string NoListenPort = "WgNoListenPort";
+        public const string LogReadFailed = "WgLogReadFailed";
     }
 }

@@ -41,10 +41,17 @@ Describe 'Cmdlet parameters' {
         @{ Command = 'Add-WgFirewallRule'; Parameter = 'Port'; Type = [int]; Position = [int]::MinValue; ByPropertyName = $false }
         @{ Command = 'Add-WgFirewallRule'; Parameter = 'Backend'; Type = [string]; Position = [int]::MinValue; ByPropertyName = $false }
         @{ Command = 'Add-WgFirewallRule'; Parameter = 'PassThru'; Type = [switch]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Trace-WgTraffic'; Parameter = 'Interface'; Type = [string]; Position = 0; ByPropertyName = $true }
+        @{ Command = 'Trace-WgTraffic'; Parameter = 'Seconds'; Type = [int]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Get-WgLog'; Parameter = 'Interface'; Type = [string[]]; Position = 0; ByPropertyName = $true }
+        @{ Command = 'Get-WgLog'; Parameter = 'Since'; Type = [System.Nullable[datetime]]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Get-WgLog'; Parameter = 'Path'; Type = [string[]]; Position = [int]::MinValue; ByPropertyName = $true }
+        @{ Command = 'Get-WgLog'; Parameter = 'EventType'; Type = 'WgTroubleshoot.WgLogEventType[]'; Position = [int]::MinValue; ByPropertyName = $false }
     ) {
         $p = (Get-Command $Command).Parameters[$Parameter]
         $p | Should -Not -BeNullOrEmpty
-        $p.ParameterType | Should -Be $Type
+        # module types are named as strings: the data is built before the module is imported
+        if ($Type -is [string]) { $p.ParameterType.FullName | Should -Be $Type } else { $p.ParameterType | Should -Be $Type }
         $attr = $p.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] } | Select-Object -First 1
         $attr.Position | Should -Be $Position
         $attr.ValueFromPipelineByPropertyName | Should -Be $ByPropertyName
@@ -64,8 +71,15 @@ Describe 'Cmdlet parameters' {
         $md = [System.Management.Automation.CommandMetadata]::new((Get-Command Get-WgPeer))
         $md.Parameters['Interface'].Aliases | Should -Contain 'Name'
     }
+    It 'Trace-WgTraffic -Seconds takes 1 to 300' {
+        $range = (Get-Command Trace-WgTraffic).Parameters['Seconds'].Attributes | Where-Object { $_ -is [ValidateRange] }
+        $range.MinRange | Should -Be 1
+        $range.MaxRange | Should -Be 300
+        { Trace-WgTraffic -Seconds 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,WgTroubleshoot.Commands.TraceWgTrafficCommand'
+        { Trace-WgTraffic -Seconds 301 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,WgTroubleshoot.Commands.TraceWgTrafficCommand'
+    }
     It 'completes interface names for -Interface and -Name' {
-        foreach ($c in 'Get-WgInterface', 'Get-WgPeer') {
+        foreach ($c in 'Get-WgInterface', 'Get-WgPeer', 'Trace-WgTraffic', 'Get-WgLog') {
             $param = if ($c -eq 'Get-WgInterface') { 'Name' } else { 'Interface' }
             (Get-Command $c).Parameters[$param].Attributes.Where({ $_ -is [ArgumentCompleter] }).Type.Name | Should -Be 'InterfaceNameCompleter'
         }
@@ -78,6 +92,8 @@ Describe 'Output types and views' {
         (Get-Command Get-WgPeer).OutputType.Name | Should -Contain 'WgTroubleshoot.WgPeer'
         (Get-Command Get-WgFirewallStatus).OutputType.Name | Should -Contain 'WgTroubleshoot.FirewallStatus'
         (Get-Command Add-WgFirewallRule).OutputType.Name | Should -Contain 'WgTroubleshoot.ChangeRecord'
+        (Get-Command Trace-WgTraffic).OutputType.Name | Should -Contain 'WgTroubleshoot.TrafficTrace'
+        (Get-Command Get-WgLog).OutputType.Name | Should -Contain 'WgTroubleshoot.WgLogEvent'
     }
     It 'formats a firewall status as a table with the evidence' {
         $s = [WgTroubleshoot.FirewallStatus]@{ Backend = 'nftables'; Active = $true; Port = 51820; Verdict = 'Blocked'; InboundAllowed = $false
@@ -94,6 +110,25 @@ Describe 'Output types and views' {
         $text = $r | Out-String -Width 200
         $text | Should -Match 'UndoCommands\s*:\s*nft delete rule inet filter input handle 7'
         $text | Should -Match 'Changed\s*:\s*True'
+    }
+    It 'formats a traffic trace with counts in/out and the verdict' {
+        $t = [WgTroubleshoot.TrafficTrace]@{
+            Interface = 'wg0'; ListenPort = 51820; RemoteEndpoint = '198.51.100.2:40000'; Peer = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg='
+            InitiationsIn = 3; Verdict = 'InitiationsUnanswered'; Reason = 'because'
+        }
+        $text = $t | Format-Table | Out-String -Width 200
+        $text | Should -Match 'Interface: wg0'
+        $text | Should -Match '198\.51\.100\.2:40000\s+xTIBA5rboU…\s+3/0\s+0/0\s+0/0\s+0/0\s+InitiationsUnanswered\s+because'
+        $t.ToString() | Should -Be 'wg0 198.51.100.2:40000: InitiationsUnanswered (3 in, 0 out)'
+        $none = [WgTroubleshoot.TrafficTrace]@{ Interface = 'wg0'; Verdict = 'NothingReceived' }
+        ($none | Format-Table | Out-String -Width 200) | Should -Match '\(none\)\s+\(unknown\)'
+        $round = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($t))
+        ($round | Format-Table | Out-String -Width 200) | Should -Match '3/0'
+    }
+    It 'formats log events as a table' {
+        $e = [WgTroubleshoot.WgLogEvent]@{ Time = [datetime]'2026-11-24 20:39:01'; Interface = 'wg0'; Peer = '7'; EventType = 'HandshakeRetry'; Endpoint = '203.0.113.5:51820'; Message = 'Handshake for peer 7 did not complete' }
+        $text = $e | Format-Table | Out-String -Width 200
+        $text | Should -Match '2026-11-24 20:39:01\s+wg0\s+7\s+HandshakeRetry\s+203\.0\.113\.5:51820\s+Handshake for peer 7'
     }
     It 'formats a peer the way wg show reads' {
         $peer = [WgTroubleshoot.WgPeer]@{

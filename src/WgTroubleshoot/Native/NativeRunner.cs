@@ -42,6 +42,13 @@ namespace WgTroubleshoot.Native
 
         /// <summary>True when the tool can be found on PATH.</summary>
         bool IsAvailable(string tool);
+
+        /// <summary>
+        /// Starts a long-running tool (a capture) whose standard output is read as a byte stream while it runs.
+        /// The process never outlives <paramref name="maxLifetime"/>, is killed when the returned object is
+        /// disposed, and on Linux also dies with this process. Throws only for a missing tool.
+        /// </summary>
+        NativeProcess Start(string tool, IEnumerable<string> arguments, TimeSpan maxLifetime);
     }
 
     public sealed class NativeRunner : INativeRunner
@@ -180,6 +187,54 @@ namespace WgTroubleshoot.Native
                 _log?.Invoke($"'{tool}' exited with {p.ExitCode} after {sw.ElapsedMilliseconds} ms.");
                 return new NativeResult(commandLine, p.ExitCode, o, e2, sw.Elapsed);
             }
+        }
+
+        public NativeProcess Start(string tool, IEnumerable<string> arguments, TimeSpan maxLifetime)
+        {
+            var args = arguments?.ToList() ?? new List<string>();
+            var exe = ResolveTool(tool);
+            if (exe == null)
+            {
+                _log?.Invoke("Running: " + FormatCommandLine(tool, args));
+                throw new WgException(ErrorIds.ToolNotInstalled, ErrorCategory.NotInstalled,
+                    $"The command '{tool}' was not found. {InstallHint(tool)}", tool);
+            }
+            // On Linux the tool is started through setpriv, which asks the kernel to kill it when this process
+            // dies (even by SIGKILL), then execs it: the PID stays the tool's own.
+            var fileName = exe;
+            var execArgs = args;
+            var setpriv = Path.DirectorySeparatorChar == '/' ? ResolveTool("setpriv") : null;
+            if (setpriv != null)
+            {
+                fileName = setpriv;
+                execArgs = new List<string> { "--pdeathsig", "KILL", "--", exe };
+                execArgs.AddRange(args);
+            }
+            var commandLine = FormatCommandLine(setpriv != null ? "setpriv" : tool, setpriv != null ? new List<string> { "--pdeathsig", "KILL", "--", tool }.Concat(args) : args);
+            _log?.Invoke($"Running (at most {maxLifetime.TotalSeconds:0.#} s): {commandLine}");
+
+            var psi = new ProcessStartInfo(fileName)
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = true,
+                CreateNoWindow = true,
+                Arguments = string.Join(" ", execArgs.Select(WindowsQuote)),
+            };
+            psi.EnvironmentVariables["LC_ALL"] = "C";
+            var p = new Process { StartInfo = psi };
+            try
+            {
+                p.Start();
+            }
+            catch (Win32Exception ex)
+            {
+                p.Dispose();
+                throw new WgException(ErrorIds.ToolNotInstalled, ErrorCategory.NotInstalled,
+                    $"The command '{tool}' could not be started: {ex.Message}. {InstallHint(tool)}", tool, ex);
+            }
+            return new NativeProcess(p, tool, commandLine, maxLifetime, _log);
         }
 
         private static string WindowsQuote(string arg)

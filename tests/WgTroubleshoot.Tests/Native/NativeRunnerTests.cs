@@ -63,3 +63,81 @@ namespace WgTroubleshoot.Tests.Native
         }
     }
 }
+
+namespace WgTroubleshoot.Tests.Native
+{
+    public class NativeProcessTests
+    {
+        private static bool Alive(int pid) => System.IO.File.Exists($"/proc/{pid}/status") && !System.IO.File.ReadAllText($"/proc/{pid}/status").Contains("State:\tZ");
+
+        [Fact]
+        public void StreamsStandardOutputAndLogsTheCommandLine()
+        {
+            var log = new List<string>();
+            using (var p = new NativeRunner(log.Add).Start("printf", new[] { "a\\001b" }, TimeSpan.FromSeconds(10)))
+            {
+                var buf = new byte[16];
+                int n = 0, r;
+                while ((r = p.StandardOutput.Read(buf, n, buf.Length - n)) > 0) n += r;
+                Assert.Equal(new byte[] { (byte)'a', 1, (byte)'b' }, buf[..n]);
+                Assert.True(p.WaitForExit(TimeSpan.FromSeconds(5)));
+                Assert.Equal(0, p.ExitCode);
+            }
+            Assert.Contains(log, l => l.StartsWith("Running (at most 10 s): ") && l.Contains("printf"));
+        }
+
+        [Fact]
+        public void NeverOutlivesItsLifetime()
+        {
+            var sw = Stopwatch.StartNew();
+            using (var p = new NativeRunner().Start("sleep", new[] { "30" }, TimeSpan.FromMilliseconds(400)))
+            {
+                Assert.True(p.WaitForExit(TimeSpan.FromSeconds(5)));
+                Assert.True(p.ReachedLifetime);
+                Assert.False(Alive(p.Id));
+            }
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5));
+        }
+
+        [Fact]
+        public void DisposeKillsIt()
+        {
+            int pid;
+            using (var p = new NativeRunner().Start("sleep", new[] { "30" }, TimeSpan.FromSeconds(60)))
+            {
+                pid = p.Id;
+                Assert.True(Alive(pid));
+            }
+            Assert.False(Alive(pid));
+        }
+
+        [Fact]
+        public void CollectsStandardError()
+        {
+            using (var p = new NativeRunner().Start("sh", new[] { "-c", "echo oops >&2; exit 2" }, TimeSpan.FromSeconds(10)))
+            {
+                Assert.True(p.WaitForExit(TimeSpan.FromSeconds(5)));
+                Assert.Equal(2, p.ExitCode);
+                Assert.Equal("oops\n", p.StandardError);
+            }
+        }
+
+        [Fact]
+        public void AMissingToolIsNotInstalled()
+        {
+            var ex = Assert.Throws<WgException>(() => new NativeRunner().Start("wgt-no-such-tool", new string[0], TimeSpan.FromSeconds(1)));
+            Assert.Equal(ErrorIds.ToolNotInstalled, ex.ErrorId);
+        }
+
+        [Fact]
+        public void DiesWithTheProcessThatStartedIt()
+        {
+            // A child shell starts the runner's way (setpriv --pdeathsig KILL) a long sleep and is then killed hard.
+            var r = new NativeRunner().Run("sh", new[] { "-c", "sh -c 'setpriv --pdeathsig KILL -- sleep 30 & echo $!; exec sleep 30 >/dev/null' & P=$!; sleep 0.5; kill -9 $P; wait $P 2>/dev/null; exit 0" }, TimeSpan.FromSeconds(10));
+            var pid = int.Parse(r.StdOut.Trim());
+            var deadline = DateTime.UtcNow.AddSeconds(3);
+            while (Alive(pid) && DateTime.UtcNow < deadline) System.Threading.Thread.Sleep(50);
+            Assert.False(Alive(pid));
+        }
+    }
+}
