@@ -44,5 +44,6 @@ namespace WgTroubleshoot
         public const string InvalidInterfaceName = "WgInvalidInterfaceName";
         public const string InvalidKey = "WgInvalidKey";
         public const string UapiError = "WgUapiError";
+        public const string InvalidArgument = "WgInvalidArgument";
     }
 }
