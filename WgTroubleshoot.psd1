@@ -12,12 +12,15 @@
         'WgState.format.ps1xml'
         'WgConfig.format.ps1xml'
         'WgDiagnosis.format.ps1xml'
+        'WgLint.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-WgConfig'
         'Get-WgInterface'
         'Get-WgPeer'
         'Test-WgHandshake'
+        'Test-WgConfig'
+        'Compare-WgPeerConfig'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -35,6 +35,10 @@ Describe 'Cmdlet parameters' {
         @{ Command = 'Get-WgPeer'; Parameter = 'PublicKey'; Type = [string[]]; Position = [int]::MinValue; ByPropertyName = $false }
         @{ Command = 'Get-WgConfig'; Parameter = 'Interface'; Type = [string[]]; Position = 0; ByPropertyName = $true }
         @{ Command = 'Get-WgConfig'; Parameter = 'Path'; Type = [string[]]; Position = [int]::MinValue; ByPropertyName = $true }
+        @{ Command = 'Test-WgConfig'; Parameter = 'Interface'; Type = [string[]]; Position = 0; ByPropertyName = $false }
+        @{ Command = 'Test-WgConfig'; Parameter = 'Path'; Type = [string[]]; Position = [int]::MinValue; ByPropertyName = $true }
+        @{ Command = 'Test-WgConfig'; Parameter = 'Quiet'; Type = [switch]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Compare-WgPeerConfig'; Parameter = 'Path'; Type = [string[]]; Position = 0; ByPropertyName = $true }
     ) {
         $p = (Get-Command $Command).Parameters[$Parameter]
         $p | Should -Not -BeNullOrEmpty
@@ -42,6 +46,17 @@ Describe 'Cmdlet parameters' {
         $attr = $p.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] } | Select-Object -First 1
         $attr.Position | Should -Be $Position
         $attr.ValueFromPipelineByPropertyName | Should -Be $ByPropertyName
+    }
+    It '<Command> binds files by FullName and PSPath to -Path, in parameter sets like Get-WgConfig' -ForEach @(
+        @{ Command = 'Get-WgConfig' }, @{ Command = 'Test-WgConfig' }, @{ Command = 'Compare-WgPeerConfig' }
+    ) {
+        $md = [System.Management.Automation.CommandMetadata]::new((Get-Command $Command))
+        $md.Parameters['Path'].Aliases | Should -Contain 'FullName'
+        $md.Parameters['Path'].Aliases | Should -Contain 'PSPath'
+    }
+    It 'Test-WgConfig has the parameter sets of Get-WgConfig' {
+        (Get-Command Test-WgConfig).ParameterSets.Name | Sort-Object | Should -Be ((Get-Command Get-WgConfig).ParameterSets.Name | Sort-Object)
+        (Get-Command Test-WgConfig).DefaultParameterSet | Should -Be (Get-Command Get-WgConfig).DefaultParameterSet
     }
     It 'Get-WgPeer takes Name as an alias of -Interface' {
         $md = [System.Management.Automation.CommandMetadata]::new((Get-Command Get-WgPeer))

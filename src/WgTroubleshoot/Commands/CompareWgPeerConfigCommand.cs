@@ -20,6 +20,7 @@ namespace WgTroubleshoot.Commands
         /// <summary>The two configuration files, one for each end of the tunnel (wildcards allowed; file objects pipe in).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("FullName", "PSPath")]
+        [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; }
 

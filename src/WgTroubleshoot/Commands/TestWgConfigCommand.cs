@@ -23,7 +23,9 @@ namespace WgTroubleshoot.Commands
         /// Interface names (wg0 means /etc/wireguard/wg0.conf). Without it, every *.conf file of the
         /// configuration directory is checked.
         /// </summary>
-        [Parameter(ParameterSetName = InterfaceSet, Position = 0, ValueFromPipelineByPropertyName = true)]
+        /// (Not bound from the pipeline: Get-WgConfig objects carry both Interface and Path, and with both bindable
+        /// the default Interface set wins, so a file outside /etc/wireguard would be swapped for /etc/wireguard/NAME.conf.)
+        [Parameter(ParameterSetName = InterfaceSet, Position = 0)]
         [ArgumentCompleter(typeof(InterfaceNameCompleter))]
         [ValidateNotNullOrEmpty]
         public string[] Interface { get; set; }
@@ -31,6 +33,7 @@ namespace WgTroubleshoot.Commands
         /// <summary>Paths of configuration files; wildcards are allowed, and Get-ChildItem and Get-WgConfig output pipe in.</summary>
         [Parameter(ParameterSetName = PathSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
         [Alias("FullName", "PSPath")]
+        [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; }
 
