@@ -15,6 +15,7 @@
         'WgFirewall.format.ps1xml'
         'WgChange.format.ps1xml'
         'WgTrace.format.ps1xml'
+        'WgLint.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Add-WgFirewallRule'
@@ -27,6 +28,8 @@
         'Test-WgHandshake'
         'Update-WgEndpoint'
         'Trace-WgTraffic'
+        'Test-WgConfig'
+        'Compare-WgPeerConfig'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -47,5 +47,6 @@ namespace WgTroubleshoot
         public const string NotSupported = "WgNotSupported";
         public const string NoListenPort = "WgNoListenPort";
         public const string LogReadFailed = "WgLogReadFailed";
+        public const string InvalidArgument = "WgInvalidArgument";
     }
 }

@@ -47,6 +47,10 @@ Describe 'Cmdlet parameters' {
         @{ Command = 'Get-WgLog'; Parameter = 'Since'; Type = [System.Nullable[datetime]]; Position = [int]::MinValue; ByPropertyName = $false }
         @{ Command = 'Get-WgLog'; Parameter = 'Path'; Type = [string[]]; Position = [int]::MinValue; ByPropertyName = $true }
         @{ Command = 'Get-WgLog'; Parameter = 'EventType'; Type = 'WgTroubleshoot.WgLogEventType[]'; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Test-WgConfig'; Parameter = 'Interface'; Type = [string[]]; Position = 0; ByPropertyName = $false }
+        @{ Command = 'Test-WgConfig'; Parameter = 'Path'; Type = [string[]]; Position = [int]::MinValue; ByPropertyName = $true }
+        @{ Command = 'Test-WgConfig'; Parameter = 'Quiet'; Type = [switch]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Compare-WgPeerConfig'; Parameter = 'Path'; Type = [string[]]; Position = 0; ByPropertyName = $true }
     ) {
         $p = (Get-Command $Command).Parameters[$Parameter]
         $p | Should -Not -BeNullOrEmpty
@@ -66,6 +70,17 @@ Describe 'Cmdlet parameters' {
         foreach ($c in 'Get-WgFirewallStatus', 'Add-WgFirewallRule') {
             (Get-Command $c).ParameterSets.Name | Sort-Object | Should -Be @('Interface', 'Port')
         }
+    }
+    It '<Command> binds files by FullName and PSPath to -Path, in parameter sets like Get-WgConfig' -ForEach @(
+        @{ Command = 'Get-WgConfig' }, @{ Command = 'Test-WgConfig' }, @{ Command = 'Compare-WgPeerConfig' }
+    ) {
+        $md = [System.Management.Automation.CommandMetadata]::new((Get-Command $Command))
+        $md.Parameters['Path'].Aliases | Should -Contain 'FullName'
+        $md.Parameters['Path'].Aliases | Should -Contain 'PSPath'
+    }
+    It 'Test-WgConfig has the parameter sets of Get-WgConfig' {
+        (Get-Command Test-WgConfig).ParameterSets.Name | Sort-Object | Should -Be ((Get-Command Get-WgConfig).ParameterSets.Name | Sort-Object)
+        (Get-Command Test-WgConfig).DefaultParameterSet | Should -Be (Get-Command Get-WgConfig).DefaultParameterSet
     }
     It 'Get-WgPeer takes Name as an alias of -Interface' {
         $md = [System.Management.Automation.CommandMetadata]::new((Get-Command Get-WgPeer))

@@ -36,57 +36,8 @@ namespace WgTroubleshoot.Commands
         /// <summary>Reads the files named by this pipeline input.</summary>
         protected override void ProcessRecord()
         {
-            if (ParameterSetName == PathSet)
-            {
-                foreach (var p in Path)
-                    foreach (var file in ResolvePath(p))
-                        Emit(file);
-                return;
-            }
-            if (Interface == null)
-            {
-                try
-                {
-                    foreach (var file in WgConfigLocation.EnumerateConfigFiles(WriteWarning)) Emit(file);
-                }
-                catch (WgException ex)
-                {
-                    WriteError(ex.ToErrorRecord());
-                }
-                return;
-            }
-            foreach (var name in Interface)
-            {
-                try
-                {
-                    Emit(WgConfigLocation.PathForInterface(name));
-                }
-                catch (WgException ex)
-                {
-                    WriteError(ex.ToErrorRecord());
-                }
-            }
-        }
-
-        private string[] ResolvePath(string path)
-        {
-            try
-            {
-                var resolved = GetResolvedProviderPathFromPSPath(path, out var provider);
-                if (provider.Name == "FileSystem") return resolved.ToArray();
-                WriteError(new WgException(ErrorIds.ConfigNotFound, ErrorCategory.InvalidArgument,
-                    $"'{path}' is not a file system path.", path).ToErrorRecord());
-            }
-            catch (ItemNotFoundException ex)
-            {
-                WriteError(new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound,
-                    $"The configuration file '{path}' does not exist.", path, ex).ToErrorRecord());
-            }
-            catch (ProviderNotFoundException ex)
-            {
-                WriteError(new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound, ex.Message, path, ex).ToErrorRecord());
-            }
-            return new string[0];
+            foreach (var file in ConfigFileResolver.Resolve(this, ParameterSetName == PathSet ? Path : null, Interface))
+                Emit(file);
         }
 
         private void Emit(string file)

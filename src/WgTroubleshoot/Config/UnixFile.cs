@@ -16,6 +16,25 @@ namespace WgTroubleshoot.Config
         [DllImport("libc.so.6", EntryPoint = "chmod", SetLastError = true)]
         private static extern int ChmodGlibc(string path, uint mode);
 
+        /// <summary>
+        /// The permission bits of a file (0644 → 0x1A4), or null on Windows or when the runtime cannot tell.
+        /// Uses File.GetUnixFileMode of .NET 7 and later through reflection (this assembly targets netstandard2.0).
+        /// </summary>
+        internal static int? TryGetMode(string path)
+        {
+            if (IsWindows) return null;
+            var method = typeof(System.IO.File).GetMethod("GetUnixFileMode", new[] { typeof(string) });
+            if (method == null) return null;
+            try
+            {
+                return Convert.ToInt32(method.Invoke(null, new object[] { path }), System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (System.Reflection.TargetInvocationException)
+            {
+                return null;
+            }
+        }
+
         /// <summary>Sets the file mode; throws UnauthorizedAccessException or IOException with errno when it fails.</summary>
         internal static void SetMode(string path, int mode)
         {

@@ -65,6 +65,15 @@ namespace WgTroubleshoot
         /// <summary>The private key (base64). Internal only: never output, never in messages.</summary>
         internal string PrivateKeyValue { get; set; }
 
+        /// <summary>The 1-based line of the first [Interface] header; 0 when the file has none.</summary>
+        internal int InterfaceLine { get; set; }
+
+        /// <summary>Where each [Interface] key was set (canonical key name → 1-based line of its last occurrence).</summary>
+        internal System.Collections.Generic.Dictionary<string, int> KeyLines { get; } = new System.Collections.Generic.Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>The 1-based line of an [Interface] key (the last occurrence), or null when it is not set.</summary>
+        internal int? LineOf(string key) => KeyLines.TryGetValue(key, out var l) ? l : (int?)null;
+
         /// <summary>"wg0 (/etc/wireguard/wg0.conf, 3 peers)".</summary>
         public override string ToString()
             => $"{Interface} ({Path}, {PeerCount} peer{(PeerCount == 1 ? "" : "s")})";
@@ -108,6 +117,15 @@ namespace WgTroubleshoot
 
         /// <summary>The preshared key (base64). Internal only: never output, never in messages.</summary>
         internal string PresharedKeyValue { get; set; }
+
+        /// <summary>The 1-based line of each entry of <see cref="AllowedIPs"/>, in the same order.</summary>
+        internal int[] AllowedIPsLines { get; set; } = Array.Empty<int>();
+
+        /// <summary>Where each [Peer] key was set (canonical key name → 1-based line of its last occurrence).</summary>
+        internal System.Collections.Generic.Dictionary<string, int> KeyLines { get; } = new System.Collections.Generic.Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>The 1-based line of a [Peer] key (the last occurrence), or the [Peer] header line when it is not set.</summary>
+        internal int LineOf(string key) => KeyLines.TryGetValue(key, out var l) ? l : Line;
 
         /// <summary>"wg0 peer laptop (AbCdEfGh…) 10.0.0.2/32".</summary>
         public override string ToString()

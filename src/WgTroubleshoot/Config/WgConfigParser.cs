@@ -58,6 +58,7 @@ namespace WgTroubleshoot.Config
             private readonly List<string> _preUp = new List<string>(), _postUp = new List<string>(), _preDown = new List<string>(), _postDown = new List<string>();
             private readonly List<WgConfigPeer> _peers = new List<WgConfigPeer>();
             private readonly List<List<string>> _peerIps = new List<List<string>>();
+            private readonly List<List<int>> _peerIpLines = new List<List<int>>();
             private bool _quickInterface;   // wg-quick's idea of "in [Interface]"
             private Section _section;       // wg's idea of the current section
             internal int LineNumber;
@@ -83,12 +84,18 @@ namespace WgTroubleshoot.Config
 
                 // wg's pass: everything else.
                 if (line.IsEmpty) return;
-                if (line.IsSection("Interface")) { _section = Section.Interface; return; }
+                if (line.IsSection("Interface"))
+                {
+                    _section = Section.Interface;
+                    if (_config.InterfaceLine == 0) _config.InterfaceLine = number;
+                    return;
+                }
                 if (line.IsSection("Peer"))
                 {
                     _section = Section.Peer;
                     _peers.Add(new WgConfigPeer { Interface = _config.Interface, Path = _doc.Path, Line = number, Name = NameAbove(number) });
                     _peerIps.Add(new List<string>());
+                    _peerIpLines.Add(new List<int>());
                     return;
                 }
                 if (line.IsSectionHeader)
@@ -110,6 +117,7 @@ namespace WgTroubleshoot.Config
                 foreach (var k in QuickKeys)
                     if (RawText.EqualsIgnoreCase(line.QuickKey, k)) key = k;
                 if (key == null) return false;
+                _config.KeyLines[key] = LineNumber;
                 var value = line.QuickValue;
                 switch (key)
                 {
@@ -147,6 +155,7 @@ namespace WgTroubleshoot.Config
 
             private void ReadInterfaceKey(string key, string value)
             {
+                RecordLine(_config.KeyLines, key, "PrivateKey", "ListenPort", "FwMark");
                 if (RawText.EqualsIgnoreCase(key, "PrivateKey"))
                 {
                     if (!WgKey.IsValid(value)) throw Error("PrivateKey is not a valid key (base64 of 32 bytes, 44 characters ending in '=').");
@@ -171,6 +180,7 @@ namespace WgTroubleshoot.Config
             private void ReadPeerKey(string key, string value)
             {
                 var peer = _peers[_peers.Count - 1];
+                RecordLine(peer.KeyLines, key, "PublicKey", "PresharedKey", "AllowedIPs", "Endpoint", "PersistentKeepalive");
                 if (RawText.EqualsIgnoreCase(key, "PublicKey"))
                 {
                     if (!WgKey.IsValid(value)) throw Error("PublicKey is not a valid key (base64 of 32 bytes, 44 characters ending in '=').");
@@ -184,8 +194,11 @@ namespace WgTroubleshoot.Config
                 else if (RawText.EqualsIgnoreCase(key, "AllowedIPs"))
                 {
                     foreach (var item in value.Split(','))
+                    {
                         _peerIps[_peerIps.Count - 1].Add(ParseCidr(item)
                             ?? throw Error($"AllowedIPs entry '{RawText.ForMessage(item)}' is not an IP address with an optional /prefix length."));
+                        _peerIpLines[_peerIpLines.Count - 1].Add(LineNumber);
+                    }
                 }
                 else if (RawText.EqualsIgnoreCase(key, "Endpoint"))
                 {
@@ -204,6 +217,13 @@ namespace WgTroubleshoot.Config
                 {
                     throw Error($"unknown key {DescribeKey(key)} in [Peer]: wg accepts PublicKey, PresharedKey, AllowedIPs, Endpoint and PersistentKeepalive.");
                 }
+            }
+
+            /// <summary>Remembers the line of a known key under its canonical spelling (unknown keys are rejected elsewhere).</summary>
+            private void RecordLine(Dictionary<string, int> lines, string key, params string[] known)
+            {
+                foreach (var k in known)
+                    if (RawText.EqualsIgnoreCase(key, k)) lines[k] = LineNumber;
             }
 
             /// <summary>wg: "[ip]:port" or "host:port" split at the last colon; a host with a colon must be an IPv6 literal.</summary>
@@ -254,6 +274,7 @@ namespace WgTroubleshoot.Config
                         throw Error(_peers[i].Line, "this [Peer] section has no PublicKey (wg: \"A peer is missing a public key\").");
                     _peers[i].HasPresharedKey = _peers[i].PresharedKeyValue != null;
                     _peers[i].AllowedIPs = _peerIps[i].ToArray();
+                    _peers[i].AllowedIPsLines = _peerIpLines[i].ToArray();
                 }
                 _config.HasPrivateKey = _config.PrivateKeyValue != null;
                 _config.PublicKey = WgKey.PublicFromPrivate(_config.PrivateKeyValue);
