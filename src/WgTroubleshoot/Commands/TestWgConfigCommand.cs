@@ -59,7 +59,7 @@ namespace WgTroubleshoot.Commands
                 }
                 var findings = _linter.Lint(lint).ToList();
                 WriteVerbose($"'{file}': {findings.Count} finding{(findings.Count == 1 ? "" : "s")}.");
-                _anyError |= findings.Any(f => f.Severity == Severity.Error);
+                _anyError |= findings.Any(f => f.Severity == nameof(Severity.Error));
                 if (!Quiet) foreach (var f in findings) WriteObject(f);
             }
         }

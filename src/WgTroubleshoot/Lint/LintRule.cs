@@ -48,8 +48,8 @@ namespace WgTroubleshoot.Lint
         internal ConfigFinding ToFinding(LintFile file, LintHit hit) => new ConfigFinding
         {
             Id = Id,
-            Severity = hit.Severity ?? Severity,
-            Cause = hit.Cause ?? Cause,
+            Severity = (hit.Severity ?? Severity).ToString(),
+            Cause = (hit.Cause ?? Cause).ToString(),
             Message = file.Redact(hit.Message),
             Fix = file.Redact(hit.Fix),
             File = file.Path,

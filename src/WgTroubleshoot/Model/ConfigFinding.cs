@@ -11,10 +11,10 @@ namespace WgTroubleshoot
         public string Id { get; set; }
 
         /// <summary>Error: the tunnel cannot work as written; Warning: probably wrong; Info: worth knowing.</summary>
-        public Severity Severity { get; set; }
+        public string Severity { get; set; }
 
         /// <summary>The documented cause the finding is evidence of (None when it is not one of them).</summary>
-        public Cause Cause { get; set; }
+        public string Cause { get; set; }
 
         /// <summary>What is wrong and why it matters.</summary>
         public string Message { get; set; }

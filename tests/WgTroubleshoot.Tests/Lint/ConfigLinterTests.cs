@@ -47,7 +47,7 @@ namespace WgTroubleshoot.Tests.Lint
         {
             var findings = LintText(config);
             var f = Assert.Single(findings, x => x.Id == id);
-            Assert.Equal(severity, f.Severity);
+            Assert.Equal((severity).ToString(), f.Severity);
             Assert.Equal(line, f.Line);
             Assert.Equal("/etc/wireguard/wg0.conf", f.File);
             Assert.Equal("wg0", f.Interface);
@@ -62,7 +62,7 @@ namespace WgTroubleshoot.Tests.Lint
             var findings = LintText(Laptop, new FakeEnvironment { Mode = 0x1A4 }); // 0644
             var f = Assert.Single(findings);
             Assert.Equal("WG1012", f.Id);
-            Assert.Equal(Severity.Warning, f.Severity);
+            Assert.Equal((Severity.Warning).ToString(), f.Severity);
             Assert.Null(f.Line);
             Assert.Equal("chmod 600 '/etc/wireguard/wg0.conf'", f.Fix);
             Assert.Contains("0644", f.Message);
@@ -73,7 +73,7 @@ namespace WgTroubleshoot.Tests.Lint
         {
             var f = Assert.Single(LintText(Laptop, new FakeEnvironment { HasResolvconf = false }));
             Assert.Equal("WG1018", f.Id);
-            Assert.Equal(Severity.Info, f.Severity);
+            Assert.Equal((Severity.Info).ToString(), f.Severity);
             Assert.Equal(4, f.Line);
         }
 
@@ -86,7 +86,7 @@ namespace WgTroubleshoot.Tests.Lint
             var findings = linter.Lint(File(SiteA, "wg1.conf")).ToList();
             var f = Assert.Single(findings);
             Assert.Equal("WG1015", f.Id);
-            Assert.Equal(Severity.Error, f.Severity);
+            Assert.Equal((Severity.Error).ToString(), f.Severity);
             Assert.Equal(4, f.Line);
             Assert.Contains("/etc/wireguard/wg0.conf (line 3)", f.Message);
             Assert.Equal("ListenPort = 51822 (and update the Endpoint port on this interface's peers)", f.Fix); // 51820 and 51821 are taken

@@ -37,8 +37,8 @@ namespace WgTroubleshoot.Tests.Lint
         {
             var f = Assert.Single(Compare(Server.Replace(LaptopPublic, OtherPublic), Laptop));
             Assert.Equal("WG2001", f.Id);
-            Assert.Equal(Cause.KeyMismatch, f.Cause);
-            Assert.Equal(Severity.Error, f.Severity);
+            Assert.Equal((Cause.KeyMismatch).ToString(), f.Cause);
+            Assert.Equal((Severity.Error).ToString(), f.Severity);
             Assert.Equal("/etc/wireguard/server.conf", f.File);
             Assert.Equal(8, f.Line);
             Assert.Equal(OtherPublic, f.Peer);
@@ -63,7 +63,7 @@ namespace WgTroubleshoot.Tests.Lint
             var server = Server.Replace(LaptopPublic, OtherPublic).Replace("10.8.0.2/32, fd00:8::2/128", "10.8.0.4/32");
             var findings = Compare(server, Laptop);
             var f = Assert.Single(findings, x => x.Id == "WG2002");
-            Assert.Equal(Cause.KeyMismatch, f.Cause);
+            Assert.Equal((Cause.KeyMismatch).ToString(), f.Cause);
             Assert.Equal(1, f.Line);
             Assert.Equal($"Add to server.conf: [Peer] PublicKey = {LaptopPublic} AllowedIPs = 10.8.0.2/32, fd00:8::2/128", f.Fix);
         }
@@ -73,7 +73,7 @@ namespace WgTroubleshoot.Tests.Lint
         {
             var f = Assert.Single(Compare(Server, Laptop.Replace(Psk1, Psk2)));
             Assert.Equal("WG2003", f.Id);
-            Assert.Equal(Cause.PresharedKeyMismatch, f.Cause);
+            Assert.Equal((Cause.PresharedKeyMismatch).ToString(), f.Cause);
             Assert.Equal(9, f.Line);
             Assert.Contains("differ", f.Message);
         }
@@ -93,7 +93,7 @@ namespace WgTroubleshoot.Tests.Lint
         {
             var f = Assert.Single(Compare(Server, Laptop.Replace(":51820", ":51821")));
             Assert.Equal("WG2004", f.Id);
-            Assert.Equal(Cause.PortMismatch, f.Cause);
+            Assert.Equal((Cause.PortMismatch).ToString(), f.Cause);
             Assert.Equal("/etc/wireguard/laptop.conf", f.File);
             Assert.Equal(10, f.Line);
             Assert.Equal("Endpoint = 203.0.113.10:51820", f.Fix);
@@ -113,7 +113,7 @@ namespace WgTroubleshoot.Tests.Lint
         {
             var f = Assert.Single(Compare(Server.Replace("AllowedIPs = 10.8.0.2/32, fd00:8::2/128", "AllowedIPs = 10.8.0.2/32"), Laptop));
             Assert.Equal("WG2005", f.Id);
-            Assert.Equal(Cause.AllowedIpsMismatch, f.Cause);
+            Assert.Equal((Cause.AllowedIpsMismatch).ToString(), f.Cause);
             Assert.Equal(10, f.Line);
             Assert.Equal("AllowedIPs = 10.8.0.2/32, fd00:8::2/128", f.Fix);
         }
