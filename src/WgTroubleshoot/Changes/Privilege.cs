@@ -10,6 +10,9 @@ namespace WgTroubleshoot.Changes
         [DllImport("libc", EntryPoint = "geteuid")]
         private static extern uint GetEuid();
 
+        /// <summary>True on Linux, where captures, kernel logs and netfilter are read the way this module reads them.</summary>
+        public static bool IsLinux => RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
+
         /// <summary>For tests: replaces the real check.</summary>
         internal static Func<bool> Override { get; set; }
 

@@ -1,4 +1,5 @@
 using System;
+using WgTroubleshoot.Changes;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -44,7 +45,7 @@ namespace WgTroubleshoot.Commands
                 if (!Privilege.IsLinux)
                     throw new WgException(ErrorIds.NotSupported, ErrorCategory.NotImplemented,
                         "Trace-WgTraffic captures with tcpdump on Linux; on this system use a packet capture tool (pktmon, Wireshark) on the WireGuard port.", Interface);
-                if (!Privilege.IsRoot())
+                if (!Privilege.IsElevated())
                     throw new WgException(ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied,
                         "Capturing packets needs root: run Trace-WgTraffic as root (sudo pwsh).", Interface);
                 if (!Runner.IsAvailable("tcpdump"))

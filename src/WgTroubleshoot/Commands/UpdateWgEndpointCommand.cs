@@ -37,7 +37,7 @@ namespace WgTroubleshoot.Commands
             {
                 foreach (var s in EndpointReview.Run(this, Runner, Interface, PublicKey))
                 {
-                    var record = Apply(s);
+                    var record = EndpointUpdater.Apply(Runner, s, Force, (command, action) => ShouldProcess(command, action), WriteVerbose);
                     if (record != null && PassThru) WriteObject(record);
                 }
             }
@@ -47,27 +47,5 @@ namespace WgTroubleshoot.Commands
             }
         }
 
-        private ChangeRecord Apply(EndpointStatus s)
-        {
-            var target = $"{s.Interface} peer {s.Name ?? s.Peer}";
-            const string action = "Re-resolve endpoint";
-            if (!EndpointChecker.ShouldUpdate(s, Force))
-            {
-                var why = s.Status == nameof(EndpointState.Drifted)
-                    ? $"drifted, but the latest handshake is {Format.Age(s.HandshakeAge)} (within 135 s): left alone; use -Force to update anyway"
-                    : $"{s.Status}: {s.Reason}";
-                WriteVerbose($"{target}: {why}");
-                return ChangeTransaction.Unchanged(target, action, $"endpoint {s.LiveEndpoint ?? "(none)"}; {why}");
-            }
-            var set = new NativeCommand(WgStateReader.WgTool, "set", s.Interface, "peer", s.Peer, "endpoint", s.RecommendedEndpoint);
-            if (!ShouldProcess(set.CommandLine, $"Point {target} at {s.RecommendedEndpoint} ('{s.Host}' resolves there now; it sends to {s.LiveEndpoint ?? "(none)"})"))
-                return null;
-            Privilege.Demand("Updating a WireGuard endpoint");
-            var tx = new ChangeTransaction(Runner, action);
-            var undo = s.LiveEndpoint == null ? new NativeCommand[0]
-                : new[] { new NativeCommand(WgStateReader.WgTool, "set", s.Interface, "peer", s.Peer, "endpoint", s.LiveEndpoint) };
-            tx.Apply(set, undo);
-            return tx.ToRecord(target, action, $"endpoint {s.LiveEndpoint ?? "(none)"}", $"endpoint {s.RecommendedEndpoint} ('{s.Host}')");
-        }
     }
 }
