@@ -24,6 +24,7 @@
         'Get-WgInterface'
         'Get-WgLog'
         'Get-WgPeer'
+        'Invoke-WgDiagnosis'
         'Test-WgEndpoint'
         'Test-WgHandshake'
         'Update-WgEndpoint'

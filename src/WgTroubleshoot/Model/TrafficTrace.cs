@@ -47,7 +47,8 @@ namespace WgTroubleshoot
         public DateTime? LastSeen { get; set; }
         /// <summary>How long the capture ran.</summary>
         public TimeSpan Duration { get; set; }
-        public TrafficVerdict Verdict { get; set; }
+        /// <summary>NothingReceived, InitiationsUnanswered, HandshakeWithoutData or Healthy (see TrafficVerdict), as a string that compares the same after remoting.</summary>
+        public string Verdict { get; set; }
         public string Reason { get; set; }
 
         public int PacketsIn => InitiationsIn + ResponsesIn + CookiesIn + DataIn;

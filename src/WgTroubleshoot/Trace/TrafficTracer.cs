@@ -137,7 +137,7 @@ namespace WgTroubleshoot.Trace
                 Interface = interfaceName,
                 ListenPort = listenPort,
                 Duration = duration,
-                Verdict = TrafficVerdict.NothingReceived,
+                Verdict = nameof(TrafficVerdict.NothingReceived),
                 Reason = $"No WireGuard packet arrived at or left UDP port {listenPort} in {Seconds(duration)}. If a peer should be sending "
                        + "(persistent keepalive or traffic), its packets are dropped before this host: an upstream or cloud firewall, a "
                        + "router without port forwarding, or a peer whose Endpoint names a wrong address or port. This side sent nothing "
@@ -153,7 +153,7 @@ namespace WgTroubleshoot.Trace
 
             if (t.PacketsIn == 0)
             {
-                t.Verdict = TrafficVerdict.NothingReceived;
+                t.Verdict = nameof(TrafficVerdict.NothingReceived);
                 t.Reason = $"{Count(t.PacketsOut, "packet")} left for {who} ({Count(t.InitiationsOut, "handshake initiation")}, {Count(t.DataOut, "data message")}) "
                          + $"and nothing came back in {Seconds(t.Duration)}. The packets are lost on the way or dropped before the peer's "
                          + "WireGuard: a wrong Endpoint address or port, a firewall on the path or at the peer, or the peer is down. "
@@ -162,7 +162,7 @@ namespace WgTroubleshoot.Trace
             }
             if (t.InitiationsIn > 0 && t.ResponsesOut == 0 && t.DataIn == 0)
             {
-                t.Verdict = TrafficVerdict.InitiationsUnanswered;
+                t.Verdict = nameof(TrafficVerdict.InitiationsUnanswered);
                 t.Reason = $"{Count(t.InitiationsIn, "handshake initiation")} arrived from {who} and no response left. The capture sees packets "
                          + "before the local firewall (tcpdump taps them ahead of netfilter), so either a local firewall rule (nftables/iptables "
                          + $"input) drops UDP port {t.ListenPort} before WireGuard, or WireGuard rejected the initiation: the sender's public key "
@@ -172,14 +172,14 @@ namespace WgTroubleshoot.Trace
             }
             if (t.DataIn > 0 && t.DataOut > 0)
             {
-                t.Verdict = TrafficVerdict.Healthy;
+                t.Verdict = nameof(TrafficVerdict.Healthy);
                 t.Reason = $"Data flows both ways with {who}: {t.DataIn} in, {t.DataOut} out"
                          + (handshake ? ", after a handshake during the capture." : " (the session was established before the capture).");
                 return;
             }
             if (handshake)
             {
-                t.Verdict = TrafficVerdict.HandshakeWithoutData;
+                t.Verdict = nameof(TrafficVerdict.HandshakeWithoutData);
                 var missing = t.DataIn == 0 && t.DataOut == 0 ? "no data message in either direction"
                             : t.DataIn == 0 ? $"{Count(t.DataOut, "data message")} sent and none received"
                             : $"{Count(t.DataIn, "data message")} received and none sent back";
@@ -190,13 +190,13 @@ namespace WgTroubleshoot.Trace
             }
             if (t.DataIn > 0)
             {
-                t.Verdict = TrafficVerdict.Healthy;
+                t.Verdict = nameof(TrafficVerdict.Healthy);
                 t.Reason = $"{Count(t.DataIn, "data message")} arrived from {who} on an established session and nothing needed an answer "
                          + "during the capture (keepalives are not answered). Generate traffic in both directions for a stronger check.";
                 return;
             }
             // Only cookie replies or stray responses arrived.
-            t.Verdict = t.InitiationsOut > 0 ? TrafficVerdict.InitiationsUnanswered : TrafficVerdict.NothingReceived;
+            t.Verdict = t.InitiationsOut > 0 ? nameof(TrafficVerdict.InitiationsUnanswered) : nameof(TrafficVerdict.NothingReceived);
             t.Reason = t.CookiesIn > 0
                 ? $"{who} answered {Count(t.InitiationsOut, "initiation")} only with {Count(t.CookiesIn, "cookie reply", "cookie replies")}: the peer is under load and asks to retry; no handshake completed."
                 : $"Only {Count(handshakesIn + t.OtherPackets, "unexpected packet")} arrived from {who}; no handshake completed and no data flowed.";

@@ -53,7 +53,7 @@ namespace WgTroubleshoot.Tests.Trace
                 (e, n) => progress++, p => pid = p);
             sw.Stop();
             var t = Assert.Single(results);
-            Assert.Equal(TrafficVerdict.InitiationsUnanswered, t.Verdict);
+            Assert.Equal(nameof(TrafficVerdict.InitiationsUnanswered), t.Verdict);
             Assert.InRange(sw.Elapsed.TotalSeconds, 0.9, 4);
             Assert.True(progress >= 2);
             Assert.Equal(runner.Started.Id, pid);

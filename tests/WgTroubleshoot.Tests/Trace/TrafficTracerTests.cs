@@ -26,7 +26,7 @@ namespace WgTroubleshoot.Tests.Trace
             Assert.Equal("198.51.100.2:52717", t.RemoteEndpoint);
             Assert.Equal("00Km2gv6t6SwrWdgAsOlH/atXrU0y0v0zm9C67HoMws=", t.Peer);
             Assert.Equal((1, 0, 0, 1, 2, 2), (t.InitiationsIn, t.InitiationsOut, t.ResponsesIn, t.ResponsesOut, t.DataIn, t.DataOut));
-            Assert.Equal(TrafficVerdict.Healthy, t.Verdict);
+            Assert.Equal(nameof(TrafficVerdict.Healthy), t.Verdict);
             Assert.True(t.FirstSeen < t.LastSeen);
             Assert.Equal("wg0 198.51.100.2:52717: Healthy (3 in, 3 out)", t.ToString());
         }
@@ -38,7 +38,7 @@ namespace WgTroubleshoot.Tests.Trace
             Assert.Equal("198.51.100.1:51820", t.RemoteEndpoint);
             Assert.Null(t.Peer);
             Assert.Equal((0, 1, 1, 0, 2, 2), (t.InitiationsIn, t.InitiationsOut, t.ResponsesIn, t.ResponsesOut, t.DataIn, t.DataOut));
-            Assert.Equal(TrafficVerdict.Healthy, t.Verdict);
+            Assert.Equal(nameof(TrafficVerdict.Healthy), t.Verdict);
             Assert.Contains("no peer has this endpoint", t.Reason);
         }
 
@@ -50,7 +50,7 @@ namespace WgTroubleshoot.Tests.Trace
             var t = Assert.Single(TraceFile(file, 51820));
             Assert.Equal(2, t.InitiationsIn);
             Assert.Equal(0, t.PacketsOut);
-            Assert.Equal(TrafficVerdict.InitiationsUnanswered, t.Verdict);
+            Assert.Equal(nameof(TrafficVerdict.InitiationsUnanswered), t.Verdict);
             Assert.Contains("before the local firewall", t.Reason);
             Assert.Contains("key", t.Reason);
         }
@@ -62,10 +62,10 @@ namespace WgTroubleshoot.Tests.Trace
             Assert.Equal(2, results.Count);
             var old = results.Single(r => r.RemoteEndpoint == "198.51.100.2:52717");
             Assert.Equal(1, old.InitiationsOut);
-            Assert.Equal(TrafficVerdict.NothingReceived, old.Verdict);
+            Assert.Equal(nameof(TrafficVerdict.NothingReceived), old.Verdict);
             var v6 = results.Single(r => r.RemoteEndpoint == "[2001:db8:51::2]:52717");
             Assert.Equal((1, 1, 1, 1), (v6.InitiationsIn, v6.ResponsesOut, v6.DataIn, v6.DataOut));
-            Assert.Equal(TrafficVerdict.Healthy, v6.Verdict);
+            Assert.Equal(nameof(TrafficVerdict.Healthy), v6.Verdict);
             Assert.Same(results[0], old); // ordered by first packet
         }
 
@@ -74,7 +74,7 @@ namespace WgTroubleshoot.Tests.Trace
         {
             var t = Assert.Single(new TrafficTracer("wg0", 51820).Results(TimeSpan.FromSeconds(3)));
             Assert.Null(t.RemoteEndpoint);
-            Assert.Equal(TrafficVerdict.NothingReceived, t.Verdict);
+            Assert.Equal(nameof(TrafficVerdict.NothingReceived), t.Verdict);
             Assert.Contains("UDP port 51820 in 3 s", t.Reason);
             Assert.Contains("upstream or cloud firewall", t.Reason);
         }
@@ -99,7 +99,7 @@ namespace WgTroubleshoot.Tests.Trace
             tr.Add(Dg(true, 1, 148));
             tr.Add(Dg(false, 2, 92));
             var t = Assert.Single(tr.Results(TimeSpan.FromSeconds(5)));
-            Assert.Equal(TrafficVerdict.HandshakeWithoutData, t.Verdict);
+            Assert.Equal(nameof(TrafficVerdict.HandshakeWithoutData), t.Verdict);
             Assert.Contains("no data message in either direction", t.Reason);
         }
 
@@ -110,7 +110,7 @@ namespace WgTroubleshoot.Tests.Trace
             tr.Add(Dg(true, 1, 148));
             tr.Add(Dg(true, 1, 148));
             var t = Assert.Single(tr.Results(TimeSpan.FromSeconds(5)));
-            Assert.Equal(TrafficVerdict.NothingReceived, t.Verdict);
+            Assert.Equal(nameof(TrafficVerdict.NothingReceived), t.Verdict);
             Assert.Contains("2 handshake initiations", t.Reason);
         }
 
@@ -120,7 +120,7 @@ namespace WgTroubleshoot.Tests.Trace
             var tr = new TrafficTracer("wg0", 51820);
             tr.Add(Dg(false, 4, 32));
             var t = Assert.Single(tr.Results(TimeSpan.FromSeconds(5)));
-            Assert.Equal(TrafficVerdict.Healthy, t.Verdict);
+            Assert.Equal(nameof(TrafficVerdict.Healthy), t.Verdict);
             Assert.Contains("keepalives are not answered", t.Reason);
         }
 
@@ -131,7 +131,7 @@ namespace WgTroubleshoot.Tests.Trace
             tr.Add(Dg(true, 1, 148));
             tr.Add(Dg(false, 3, 64));
             var t = Assert.Single(tr.Results(TimeSpan.FromSeconds(5)));
-            Assert.Equal(TrafficVerdict.InitiationsUnanswered, t.Verdict);
+            Assert.Equal(nameof(TrafficVerdict.InitiationsUnanswered), t.Verdict);
             Assert.Equal(1, t.CookiesIn);
             Assert.Contains("under load", t.Reason);
         }
@@ -161,7 +161,7 @@ namespace WgTroubleshoot.Tests.Trace
             var t = Assert.Single(tr.Results(TimeSpan.FromSeconds(5)));
             Assert.Equal(1, t.OtherPackets);
             Assert.Equal(0, t.PacketsIn);
-            Assert.Equal(TrafficVerdict.NothingReceived, t.Verdict);
+            Assert.Equal(nameof(TrafficVerdict.NothingReceived), t.Verdict);
         }
 
         [Theory]
