@@ -15,6 +15,7 @@
         'Get-WgConfig'
         'Get-WgInterface'
         'Get-WgPeer'
+        'Measure-WgPathMtu'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -44,5 +44,11 @@ namespace WgTroubleshoot
         public const string InvalidInterfaceName = "WgInvalidInterfaceName";
         public const string InvalidKey = "WgInvalidKey";
         public const string UapiError = "WgUapiError";
+        public const string NoRoute = "WgNoRoute";
+        public const string InvalidArgument = "WgInvalidArgument";
+        public const string NoEndpoint = "WgNoEndpoint";
+        public const string PathMtuUnknown = "WgPathMtuUnknown";
+        public const string InvalidMtu = "WgInvalidMtu";
+        public const string ChangeFailed = "WgChangeFailed";
     }
 }
