@@ -10,6 +10,7 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     FormatsToProcess     = @(
         'WgState.format.ps1xml'
+        'WgConfig.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-WgConfig'

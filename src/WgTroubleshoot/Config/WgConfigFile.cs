@@ -1,0 +1,169 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Management.Automation;
+using System.Threading;
+
+namespace WgTroubleshoot.Config
+{
+    /// <summary>
+    /// Reading and safely rewriting configuration files. A write takes an exclusive lock
+    /// (<c>&lt;path&gt;.lock</c> opened with FileShare.None), writes a 0600 temporary file in the same
+    /// directory, flushes it to disk, keeps the previous file as <c>&lt;path&gt;.bak</c> (0600) and renames
+    /// the temporary file over the original, so readers see the old or the new file and never a mix. A
+    /// failed write leaves the original untouched and no temporary file behind.
+    /// </summary>
+    internal static class WgConfigFile
+    {
+        /// <summary>How long a writer waits for another writer's lock before giving up.</summary>
+        internal static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(10);
+
+        /// <summary>Suffix of the lock file next to the configuration file.</summary>
+        internal const string LockSuffix = ".lock";
+
+        /// <summary>Suffix of the backup of the previous version.</summary>
+        internal const string BackupSuffix = ".bak";
+
+        /// <summary>Reads a file into a document. Missing: WgConfigNotFound; unreadable: WgPermissionDenied.</summary>
+        internal static WgConfigDocument ReadDocument(string path) => WgConfigDocument.Parse(ReadBytes(path), path);
+
+        /// <summary>
+        /// Read-modify-write under the lock: reads the current file, applies <paramref name="edit"/> to its
+        /// document and writes the result when the bytes changed. When the file parsed before the edit but
+        /// not after it, nothing is written and the parse error is thrown. Returns true when the file changed.
+        /// </summary>
+        internal static bool Edit(string path, Action<WgConfigDocument> edit, TimeSpan? lockTimeout = null)
+        {
+            if (edit == null) throw new ArgumentNullException(nameof(edit));
+            using (AcquireLock(path, lockTimeout ?? DefaultLockTimeout))
+            {
+                var before = ReadBytes(path);
+                var doc = WgConfigDocument.Parse(before, path);
+                edit(doc);
+                var after = doc.ToBytes();
+                if (WgConfigDocument.BytesEqual(before, after)) return false;
+                if (Parses(before, path)) WgConfigParser.Parse(after, path); // throws WgConfigParseException
+                WriteLocked(path, after);
+                return true;
+            }
+        }
+
+        /// <summary>Replaces (or creates) the file with <paramref name="content"/> under the lock.</summary>
+        internal static void Write(string path, byte[] content, TimeSpan? lockTimeout = null)
+        {
+            using (AcquireLock(path, lockTimeout ?? DefaultLockTimeout))
+                WriteLocked(path, content);
+        }
+
+        private static bool Parses(byte[] bytes, string path)
+        {
+            try { WgConfigParser.Parse(bytes, path); return true; }
+            catch (WgConfigParseException) { return false; }
+        }
+
+        private static byte[] ReadBytes(string path)
+        {
+            try
+            {
+                return File.ReadAllBytes(path);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException || ex is DirectoryNotFoundException)
+            {
+                throw new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound,
+                    $"The configuration file '{path}' does not exist.", path, ex);
+            }
+            catch (Exception ex) when (ex is UnauthorizedAccessException || ex is System.Security.SecurityException)
+            {
+                throw new WgException(ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied,
+                    $"The configuration file '{path}' cannot be read: permission denied. WireGuard files are readable by root only (mode 0600); run elevated.", path, ex);
+            }
+            catch (IOException ex)
+            {
+                throw new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ReadError,
+                    $"The configuration file '{path}' cannot be read: {ex.Message}", path, ex);
+            }
+        }
+
+        /// <summary>
+        /// The exclusive writer lock. FileShare.None is an flock(LOCK_EX) on Unix and a sharing mode on
+        /// Windows; both also exclude other threads of this process. The lock file stays in place (deleting
+        /// it would let two writers lock two different files).
+        /// </summary>
+        private static IDisposable AcquireLock(string path, TimeSpan timeout)
+        {
+            var lockPath = path + LockSuffix;
+            var sw = Stopwatch.StartNew();
+            int delay = 5;
+            while (true)
+            {
+                try
+                {
+                    var stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                    try { UnixFile.SetMode(lockPath, UnixFile.OwnerReadWrite); } catch (Exception) { /* the lock works without it */ }
+                    return stream;
+                }
+                catch (UnauthorizedAccessException ex)
+                {
+                    throw new WgException(ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied,
+                        $"Cannot lock '{path}' for writing: permission denied. Run elevated.", path, ex);
+                }
+                catch (DirectoryNotFoundException ex)
+                {
+                    throw new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound,
+                        $"The directory of '{path}' does not exist.", path, ex);
+                }
+                catch (IOException ex)
+                {
+                    if (sw.Elapsed >= timeout)
+                        throw new WgException(ErrorIds.ConfigWriteFailed, ErrorCategory.ResourceBusy,
+                            $"'{path}' is being changed by another writer (its lock '{lockPath}' was busy for {timeout.TotalSeconds:0.#} seconds).", path, ex);
+                    Thread.Sleep(delay);
+                    delay = Math.Min(delay * 2, 50);
+                }
+            }
+        }
+
+        /// <summary>The write itself; the caller holds the lock.</summary>
+        private static void WriteLocked(string path, byte[] content)
+        {
+            var full = Path.GetFullPath(path);
+            var dir = Path.GetDirectoryName(full);
+            var name = Path.GetFileName(full);
+            var temp = Path.Combine(dir, "." + name + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
+            var backup = full + BackupSuffix;
+            try
+            {
+                using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    UnixFile.SetMode(temp, UnixFile.OwnerReadWrite); // before any content is written
+                    fs.Write(content, 0, content.Length);
+                    fs.Flush(true);
+                }
+                if (File.Exists(full))
+                {
+                    // Replace links (or copies) the old file to the backup and renames temp over the original: rename(2) on Unix.
+                    File.Replace(temp, full, backup, ignoreMetadataErrors: true);
+                    UnixFile.SetMode(backup, UnixFile.OwnerReadWrite);
+                }
+                else
+                {
+                    File.Move(temp, full);
+                }
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is System.Security.SecurityException || ex is NotSupportedException)
+            {
+                TryDelete(temp);
+                bool denied = ex is UnauthorizedAccessException || ex is System.Security.SecurityException;
+                throw new WgException(denied ? ErrorIds.PermissionDenied : ErrorIds.ConfigWriteFailed,
+                    denied ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError,
+                    $"Writing '{full}' failed{(denied ? " (permission denied; run elevated)" : "")}: {ex.Message} The original file is unchanged.", full, ex);
+            }
+        }
+
+        private static void TryDelete(string path)
+        {
+            try { if (File.Exists(path)) File.Delete(path); }
+            catch (Exception) { /* best effort: the error being reported matters more */ }
+        }
+    }
+}
