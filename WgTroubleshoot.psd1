@@ -16,6 +16,7 @@
         'Get-WgConfig'
         'Get-WgInterface'
         'Get-WgPeer'
+        'Get-WgForwarding'
         'Measure-WgPathMtu'
     )
     FunctionsToExport    = @()
