@@ -13,11 +13,14 @@
         'WgConfig.format.ps1xml'
     )
     CmdletsToExport      = @(
+        'Disable-WgForwarding'
+        'Enable-WgForwarding'
         'Get-WgConfig'
+        'Get-WgForwarding'
         'Get-WgInterface'
         'Get-WgPeer'
-        'Get-WgForwarding'
         'Measure-WgPathMtu'
+        'Set-WgMtu'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
