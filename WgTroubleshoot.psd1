@@ -11,6 +11,7 @@
     FormatsToProcess     = @(
         'WgState.format.ps1xml'
         'WgConfig.format.ps1xml'
+        'WgHost.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Disable-WgForwarding'
