@@ -12,16 +12,22 @@
         'WgState.format.ps1xml'
         'WgConfig.format.ps1xml'
         'WgHost.format.ps1xml'
+        'WgDiagnosis.format.ps1xml'
+        'WgFirewall.format.ps1xml'
+        'WgChange.format.ps1xml'
     )
     CmdletsToExport      = @(
+        'Add-WgFirewallRule'
         'Disable-WgForwarding'
         'Enable-WgForwarding'
         'Get-WgConfig'
+        'Get-WgFirewallStatus'
         'Get-WgForwarding'
         'Get-WgInterface'
         'Get-WgPeer'
         'Measure-WgPathMtu'
         'Set-WgMtu'
+        'Test-WgHandshake'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

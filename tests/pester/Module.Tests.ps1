@@ -52,6 +52,12 @@ Describe 'Cmdlet parameters' {
         @{ Command = 'Enable-WgForwarding'; Parameter = 'PassThru'; Type = [switch]; Position = [int]::MinValue; ByPropertyName = $false }
         @{ Command = 'Disable-WgForwarding'; Parameter = 'Interface'; Type = [string]; Position = 0; ByPropertyName = $true }
         @{ Command = 'Disable-WgForwarding'; Parameter = 'Nat'; Type = [switch]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Get-WgFirewallStatus'; Parameter = 'Interface'; Type = [string]; Position = 0; ByPropertyName = $true }
+        @{ Command = 'Get-WgFirewallStatus'; Parameter = 'Port'; Type = [int]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Add-WgFirewallRule'; Parameter = 'Interface'; Type = [string]; Position = 0; ByPropertyName = $true }
+        @{ Command = 'Add-WgFirewallRule'; Parameter = 'Port'; Type = [int]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Add-WgFirewallRule'; Parameter = 'Backend'; Type = [string]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Add-WgFirewallRule'; Parameter = 'PassThru'; Type = [switch]; Position = [int]::MinValue; ByPropertyName = $false }
     ) {
         $p = (Get-Command $Command).Parameters[$Parameter]
         $p | Should -Not -BeNullOrEmpty
@@ -68,6 +74,17 @@ Describe 'Cmdlet parameters' {
     }
     It 'Measure-WgPathMtu takes -Peer or -Destination, not both' {
         (Get-Command Measure-WgPathMtu).ParameterSets.Name | Should -Be @('Peer', 'Destination')
+    }
+    It 'Add-WgFirewallRule supports -WhatIf and -Confirm with medium impact' {
+        $c = Get-Command Add-WgFirewallRule
+        $c.Parameters.Keys | Should -Contain 'WhatIf'
+        $c.Parameters.Keys | Should -Contain 'Confirm'
+        $c.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'Medium'
+    }
+    It 'Get-WgFirewallStatus and Add-WgFirewallRule take -Interface or -Port, not both' {
+        foreach ($c in 'Get-WgFirewallStatus', 'Add-WgFirewallRule') {
+            (Get-Command $c).ParameterSets.Name | Sort-Object | Should -Be @('Interface', 'Port')
+        }
     }
     It 'Get-WgPeer takes Name as an alias of -Interface' {
         $md = [System.Management.Automation.CommandMetadata]::new((Get-Command Get-WgPeer))
@@ -88,12 +105,30 @@ Describe 'Output types and views' {
         (Get-Command Measure-WgPathMtu).OutputType.Name | Should -Contain 'WgTroubleshoot.PathMtuResult'
         (Get-Command Get-WgForwarding).OutputType.Name | Should -Contain 'WgTroubleshoot.ForwardingStatus'
         (Get-Command Set-WgMtu).OutputType.Name | Should -Contain 'WgTroubleshoot.ChangeRecord'
+        (Get-Command Get-WgFirewallStatus).OutputType.Name | Should -Contain 'WgTroubleshoot.FirewallStatus'
+        (Get-Command Add-WgFirewallRule).OutputType.Name | Should -Contain 'WgTroubleshoot.ChangeRecord'
     }
     It 'formats a path MTU result and a forwarding status' {
         $m = [WgTroubleshoot.PathMtuResult]@{ Interface = 'wg0'; Destination = '203.0.113.2'; PathMtu = 1400; RouteMtu = 1500; TunnelMtu = 1420; RecommendedMtu = 1340; Blackhole = $true; FullSizePassesInTunnel = $false }
         ($m | Format-Table | Out-String -Width 200) | Should -Match 'wg0\s+203\.0\.113\.2\s+1400\s+1500\s+1420\s+1340\s+True\s+FAILS'
         $f = [WgTroubleshoot.ForwardingStatus]@{ Interface = 'wg0'; Verdict = 'NatMissing'; Uplink = 'ens3'; IPv4Forwarding = $true }
         ($f | Format-List | Out-String -Width 200) | Should -Match 'Verdict\s+: NatMissing'
+    }
+    It 'formats a firewall status as a table with the evidence' {
+        $s = [WgTroubleshoot.FirewallStatus]@{ Backend = 'nftables'; Active = $true; Port = 51820; Verdict = 'Blocked'; InboundAllowed = $false
+            DecidingRule = 'policy drop of chain input (inet filter)'; TcpOnlyRule = 'tcp dport 51820 accept'; ForwardAllowed = $null }
+        $text = $s | Format-Table | Out-String -Width 200
+        $text | Should -Match 'nftables\s+Blocked\s+51820/udp\s+policy drop of chain input'
+        $text | Should -Match 'tcp dport 51820 accept'
+        $text | Should -Match 'unknown'
+        $s.ToString() | Should -Be 'nftables: UDP 51820 Blocked (policy drop of chain input (inet filter))'
+    }
+    It 'formats a change record as a list with its undo commands' {
+        $r = [WgTroubleshoot.ChangeRecord]@{ Target = 'nftables inet filter input'; Action = 'Allow inbound UDP 51820'; Changed = $true
+            Before = 'Blocked: policy drop'; After = 'Allowed: udp dport 51820 accept'; UndoCommands = @('nft delete rule inet filter input handle 7') }
+        $text = $r | Out-String -Width 200
+        $text | Should -Match 'UndoCommands\s*:\s*nft delete rule inet filter input handle 7'
+        $text | Should -Match 'Changed\s*:\s*True'
     }
     It 'formats a peer the way wg show reads' {
         $peer = [WgTroubleshoot.WgPeer]@{

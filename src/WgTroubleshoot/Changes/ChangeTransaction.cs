@@ -1,68 +1,90 @@
 using System;
 using System.Collections.Generic;
-using System.Management.Automation;
+using System.Linq;
 using WgTroubleshoot.Native;
 
 namespace WgTroubleshoot.Changes
 {
     /// <summary>
-    /// Applies changes one after another and remembers how to undo each; when a later change fails, the
-    /// earlier ones are undone in reverse order and the failure says so.
+    /// Runs the commands of one change in order and remembers how to undo each. When a command fails, what was
+    /// already applied is undone (newest first) before the error is thrown, so nothing is left half-changed.
     /// </summary>
     public sealed class ChangeTransaction
     {
-        private readonly List<(ChangeRecord record, Action undo)> _applied = new List<(ChangeRecord, Action)>();
-        private readonly Action<string> _log;
+        private readonly INativeRunner _runner;
+        private readonly string _what;
+        private readonly List<List<NativeCommand>> _undo = new List<List<NativeCommand>>();
+        private readonly List<NativeCommand> _done = new List<NativeCommand>();
 
-        public ChangeTransaction(Action<string> log = null) { _log = log; }
-
-        public IReadOnlyList<ChangeRecord> Applied => _applied.ConvertAll(a => a.record);
-
-        /// <summary>Runs <paramref name="apply"/>; on success records <paramref name="record"/> with its undo.</summary>
-        public void Apply(ChangeRecord record, Action apply, Action undo)
+        public ChangeTransaction(INativeRunner runner, string what)
         {
+            _runner = runner;
+            _what = what;
+        }
+
+        /// <summary>Commands run so far.</summary>
+        public IReadOnlyList<NativeCommand> Done => _done;
+
+        /// <summary>The undo commands, newest step first, each step's commands in their own order.</summary>
+        public List<NativeCommand> UndoCommands => Enumerable.Reverse(_undo).SelectMany(x => x).ToList();
+
+        public NativeResult Apply(NativeCommand command, IEnumerable<NativeCommand> undo)
+            => Apply(command, _ => undo);
+
+        /// <summary>Runs the command; its undo may depend on its output (an nft rule handle).</summary>
+        public NativeResult Apply(NativeCommand command, Func<NativeResult, IEnumerable<NativeCommand>> undo)
+        {
+            NativeResult r;
             try
             {
-                apply();
+                r = _runner.Run(command.Tool, command.Arguments);
             }
-            catch (Exception ex)
+            catch (WgException)
             {
-                var undone = Rollback();
-                var msg = $"Changing {record.Target} failed: {ex.Message}" +
-                    (undone.Count > 0 ? " The changes already made were undone: " + string.Join("; ", undone) + "." : " Nothing had been changed before it.");
-                var id = ex is WgException w && w.Category == ErrorCategory.PermissionDenied ? ErrorIds.PermissionDenied : ErrorIds.ChangeFailed;
-                var cat = ex is WgException w2 ? w2.Category : ErrorCategory.WriteError;
-                throw new WgException(id, cat, msg, record.Target, ex);
+                Rollback();
+                throw;
             }
-            record.Changed = true;
-            record.Timestamp = DateTime.UtcNow;
-            _applied.Add((record, undo));
+            if (!r.Success)
+            {
+                var error = NativeRunner.ToError(r, _what);
+                var rollbackFailures = Rollback();
+                if (rollbackFailures.Count > 0)
+                    throw new WgException(error.ErrorId, error.Category,
+                        error.Message + " Undoing the steps already applied also failed: " + string.Join("; ", rollbackFailures.Select(f => f.Message)), error.Target);
+                throw error;
+            }
+            _done.Add(command);
+            _undo.Add((undo?.Invoke(r) ?? Enumerable.Empty<NativeCommand>()).ToList());
+            return r;
         }
 
-        /// <summary>Undoes every applied change, newest first; returns what was undone (and what could not be).</summary>
-        public List<string> Rollback()
+        /// <summary>Undoes every applied step, newest first; returns the failures (and keeps going past them).</summary>
+        public List<WgException> Rollback()
         {
-            var done = new List<string>();
-            for (int i = _applied.Count - 1; i >= 0; i--)
-            {
-                var (rec, undo) = _applied[i];
-                try
-                {
-                    undo?.Invoke();
-                    done.Add(rec.Target);
-                    _log?.Invoke("Undone: " + rec.Target);
-                }
-                catch (Exception ex)
-                {
-                    done.Add($"{rec.Target} (undo failed: {ex.Message}; by hand: {string.Join("; ", rec.UndoCommands)})");
-                }
-            }
-            _applied.Clear();
-            return done;
+            var record = new ChangeRecord { Action = _what, Undo = UndoCommands };
+            _undo.Clear();
+            return record.RunUndo(_runner);
         }
 
-        /// <summary>Runs a command through the runner and throws on failure.</summary>
-        public static void Run(INativeRunner runner, string what, string tool, params string[] args)
-            => NativeRunner.RunChecked(runner, what, tool, args);
+        /// <summary>A record of what was applied.</summary>
+        public ChangeRecord ToRecord(string target, string action, string before, string after, IEnumerable<string> notes = null)
+        {
+            var undo = UndoCommands;
+            return new ChangeRecord
+            {
+                Target = target, Action = action, Changed = _done.Count > 0, Before = before, After = after,
+                Commands = _done.Select(c => c.CommandLine).ToArray(),
+                Undo = undo, UndoCommands = undo.Select(c => c.CommandLine).ToArray(),
+                Notes = (notes ?? Enumerable.Empty<string>()).ToArray(), Timestamp = DateTime.UtcNow,
+            };
+        }
+
+        /// <summary>A record for "already as wanted: nothing done".</summary>
+        public static ChangeRecord Unchanged(string target, string action, string state, IEnumerable<string> notes = null)
+            => new ChangeRecord
+            {
+                Target = target, Action = action, Changed = false, Before = state, After = state,
+                Notes = (notes ?? Enumerable.Empty<string>()).ToArray(), Timestamp = DateTime.UtcNow,
+            };
     }
 }

@@ -1,51 +1,64 @@
 using System;
-using System.Globalization;
-using System.IO;
 using System.Management.Automation;
+using System.Runtime.InteropServices;
 
 namespace WgTroubleshoot.Changes
 {
-    /// <summary>Checks, before any change, that this process may change network settings and system files.</summary>
+    /// <summary>The privilege check every changing cmdlet makes before it changes anything.</summary>
     public static class Privilege
     {
-        private const int CapNetAdmin = 12;
+        [DllImport("libc", EntryPoint = "geteuid")]
+        private static extern uint GetEuid();
+
+        /// <summary>For tests: replaces the real check.</summary>
+        internal static Func<bool> Override { get; set; }
 
         /// <summary>
-        /// On Linux: effective UID 0 and CAP_NET_ADMIN in the effective set (read from /proc/self/status, so a
-        /// root shell whose capabilities were dropped is refused too). Elsewhere: true (the tools themselves refuse).
+        /// True when running as root (effective uid 0) on Unix. On Windows the check is left to the tools
+        /// themselves (their "Access is denied" becomes PermissionDenied).
         /// </summary>
-        public static bool IsPrivileged(out string reason)
+        public static bool IsElevated()
         {
-            reason = null;
+            if (Override != null) return Override();
+            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) return true;
+            try
+            {
+                return GetEuid() == 0 && HasNetAdmin();
+            }
+            catch (Exception ex) when (ex is DllNotFoundException || ex is EntryPointNotFoundException)
+            {
+                return true; // cannot tell: let the tools answer
+            }
+        }
+
+        /// <summary>
+        /// CAP_NET_ADMIN in the effective set (/proc/self/status): a root process whose capabilities were
+        /// dropped (a container, setpriv, systemd's CapabilityBoundingSet) cannot change the network either.
+        /// True when it cannot be told.
+        /// </summary>
+        internal static bool HasNetAdmin()
+        {
             const string status = "/proc/self/status";
-            if (!File.Exists(status)) return true;
-            string uid = null, capEff = null;
-            foreach (var line in File.ReadAllLines(status))
+            try
             {
-                if (line.StartsWith("Uid:", StringComparison.Ordinal)) uid = line.Substring(4).Trim();
-                else if (line.StartsWith("CapEff:", StringComparison.Ordinal)) capEff = line.Substring(7).Trim();
+                if (!System.IO.File.Exists(status)) return true;
+                foreach (var line in System.IO.File.ReadAllLines(status))
+                {
+                    if (!line.StartsWith("CapEff:", StringComparison.Ordinal)) continue;
+                    if (ulong.TryParse(line.Substring(7).Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var caps))
+                        return (caps & (1UL << 12)) != 0;
+                }
             }
-            var euid = uid?.Split(new[] { '\t', ' ' }, StringSplitOptions.RemoveEmptyEntries);
-            if (euid == null || euid.Length < 2 || euid[1] != "0")
-            {
-                reason = "this process does not run as root (effective UID " + (euid != null && euid.Length > 1 ? euid[1] : "?") + ")";
-                return false;
-            }
-            if (capEff != null && ulong.TryParse(capEff, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var caps)
-                && (caps & (1UL << CapNetAdmin)) == 0)
-            {
-                reason = "this process runs as root but without CAP_NET_ADMIN";
-                return false;
-            }
+            catch (System.IO.IOException) { }
             return true;
         }
 
-        /// <summary>Throws WgPermissionDenied unless <see cref="IsPrivileged"/>.</summary>
-        public static void Require(string what)
+        /// <summary>Throws WgPermissionDenied unless elevated. <paramref name="what"/> names the change ("Adding a firewall rule").</summary>
+        public static void Demand(string what)
         {
-            if (!IsPrivileged(out var reason))
+            if (!IsElevated())
                 throw new WgException(ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied,
-                    $"{what} needs root with CAP_NET_ADMIN: {reason}. Nothing was changed.", what);
+                    $"{what} needs root (with CAP_NET_ADMIN). Nothing was changed. Run PowerShell as root (for example: sudo pwsh).", what);
         }
     }
 }

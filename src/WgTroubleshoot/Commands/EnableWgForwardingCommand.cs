@@ -71,7 +71,7 @@ namespace WgTroubleshoot.Commands
             WriteVerbose($"Masquerading {string.Join(", ", subnets)} from {iface.Name} out of {uplink}.");
             var rules = repair.Rules(iface.Name, subnets, uplink);
             var steps = new List<RepairStep> { repair.PlanNatLive(iface.Name, subnets, uplink, Enable) };
-            var cfg = WgPaths.ConfigPathFor(iface.Name);
+            var cfg = WgTroubleshoot.Config.WgConfigLocation.PathForInterface(iface.Name);
             if (File.Exists(cfg)) steps.Add(repair.PlanNatConfig(cfg, rules, Enable));
             else WriteWarning($"{cfg} does not exist: the NAT rules are applied now but will not come back when the tunnel is restarted.");
             return steps;

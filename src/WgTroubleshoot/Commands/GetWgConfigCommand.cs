@@ -32,11 +32,23 @@ namespace WgTroubleshoot.Commands
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; }
 
+        /// <summary>
+        /// A file from Get-ChildItem. Binding the object by value keeps PowerShell from binding its Name
+        /// property to -Interface (alias Name) instead of its path to -Path.
+        /// </summary>
+        [Parameter(ParameterSetName = PathSet, ValueFromPipeline = true, DontShow = true)]
+        public System.IO.FileSystemInfo InputObject { get; set; }
+
         /// <summary>Reads the files named by this pipeline input.</summary>
         protected override void ProcessRecord()
         {
             if (ParameterSetName == PathSet)
             {
+                if (InputObject != null && Path == null)
+                {
+                    Emit(InputObject.FullName);
+                    return;
+                }
                 foreach (var p in Path)
                     foreach (var file in ResolvePath(p))
                         Emit(file);

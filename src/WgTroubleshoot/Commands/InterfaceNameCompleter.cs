@@ -32,8 +32,8 @@ namespace WgTroubleshoot.Commands
             catch (Exception) { /* completion never fails */ }
             try
             {
-                if (Directory.Exists(WgPaths.ConfigDirectory))
-                    foreach (var f in Directory.GetFiles(WgPaths.ConfigDirectory, "*.conf"))
+                if (Directory.Exists(WgTroubleshoot.Config.WgConfigLocation.ConfigDirectory))
+                    foreach (var f in Directory.GetFiles(WgTroubleshoot.Config.WgConfigLocation.ConfigDirectory, "*.conf"))
                         names.Add(Path.GetFileNameWithoutExtension(f));
             }
             catch (Exception) { }

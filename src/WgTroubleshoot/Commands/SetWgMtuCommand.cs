@@ -63,7 +63,7 @@ namespace WgTroubleshoot.Commands
                 if (Scope != MtuScope.Config) steps.Add(MtuRepair.PlanLive(Runner, dev.Interface.Name, dev.Interface.Mtu, mtu));
                 if (Scope != MtuScope.Live)
                 {
-                    var cfg = WgPaths.ConfigPathFor(dev.Interface.Name);
+                    var cfg = WgTroubleshoot.Config.WgConfigLocation.PathForInterface(dev.Interface.Name);
                     if (File.Exists(cfg)) steps.Add(MtuRepair.PlanConfig(cfg, mtu));
                     else if (Scope == MtuScope.Config)
                         throw new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound, $"{cfg} does not exist.", cfg);

@@ -18,7 +18,7 @@ namespace WgTroubleshoot.Commands
         /// </summary>
         protected void Execute(string what, IList<RepairStep> steps)
         {
-            var tx = new ChangeTransaction(WriteVerbose);
+            var tx = new StepTransaction(WriteVerbose);
             bool checkedPrivilege = false;
             foreach (var step in steps)
             {
@@ -32,7 +32,7 @@ namespace WgTroubleshoot.Commands
                 if (!ShouldProcess(step.Record.Target, step.Record.Action)) continue;
                 if (!checkedPrivilege)
                 {
-                    Privilege.Require(what);
+                    Privilege.Demand(what);
                     checkedPrivilege = true;
                 }
                 tx.Apply(step.Record, step.Apply, step.Undo);

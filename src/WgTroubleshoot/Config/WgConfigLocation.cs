@@ -41,6 +41,10 @@ namespace WgTroubleshoot.Config
             return path;
         }
 
+        /// <summary>The file an interface's configuration would be in, or null for a name wg-quick would not accept.</summary>
+        internal static string PathForConfigOrNull(string name)
+            => IsValidInterfaceName(name) ? Path.Combine(ConfigDirectory, name + ".conf") : null;
+
         /// <summary>
         /// Every *.conf file in the configuration directory, sorted by name. Encrypted *.conf.dpapi files of
         /// WireGuard for Windows are skipped with a warning. A missing directory yields nothing.

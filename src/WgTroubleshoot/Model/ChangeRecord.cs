@@ -1,22 +1,73 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
+using WgTroubleshoot.Native;
 
 namespace WgTroubleshoot
 {
-    /// <summary>One change a repair cmdlet made (or would make, or found already in place).</summary>
+    /// <summary>
+    /// What a changing cmdlet did (or found it did not need to do), and how to undo it. Every changing cmdlet
+    /// of the module returns this type with -PassThru.
+    /// </summary>
     public sealed class ChangeRecord
     {
-        /// <summary>What was changed: a sysctl key, a file path, a firewall table, an interface.</summary>
+        /// <summary>What was changed, e.g. "nftables: inet filter input" or "wg0".</summary>
         public string Target { get; set; }
-        /// <summary>What was done, in words or as the exact command.</summary>
+        /// <summary>What the cmdlet set out to do, e.g. "Allow inbound UDP 51820".</summary>
         public string Action { get; set; }
-        /// <summary>False when the target was already as wanted (nothing was done).</summary>
+        /// <summary>False when the state was already as wanted and nothing was run.</summary>
         public bool Changed { get; set; }
+        /// <summary>The state before, in words (with the evidence).</summary>
         public string Before { get; set; }
+        /// <summary>The state after, in words.</summary>
         public string After { get; set; }
-        /// <summary>Commands that undo the change, in order.</summary>
+        /// <summary>The exact native command lines that undo the change, in the order to run them.</summary>
         public string[] UndoCommands { get; set; } = new string[0];
+        /// <summary>The commands that were run, in order.</summary>
+        public string[] Commands { get; set; } = new string[0];
+        /// <summary>Persistence and other things the user should know.</summary>
+        public string[] Notes { get; set; } = new string[0];
         public DateTime Timestamp { get; set; } = DateTime.UtcNow;
 
-        public override string ToString() => $"{Target}: {(Changed ? Action : "unchanged")}";
+        /// <summary>The undo commands in runnable form (not serialized: remoting keeps only the text).</summary>
+        internal List<NativeCommand> Undo { get; set; } = new List<NativeCommand>();
+
+        /// <summary>Runs the undo commands through the runner, all of them even when one fails; returns the failures.</summary>
+        internal List<WgException> RunUndo(INativeRunner runner)
+        {
+            var failures = new List<WgException>();
+            foreach (var c in Undo)
+            {
+                try
+                {
+                    var r = runner.Run(c.Tool, c.Arguments);
+                    if (!r.Success) failures.Add(NativeRunner.ToError(r, "Undoing '" + Action + "'"));
+                }
+                catch (WgException ex)
+                {
+                    failures.Add(ex);
+                }
+            }
+            return failures;
+        }
+
+        public override string ToString() => $"{Action} on {Target}: " + (Changed ? "changed" : "no change needed");
+    }
+
+    /// <summary>One native command: tool and arguments, shown exactly as it runs.</summary>
+    public sealed class NativeCommand
+    {
+        public NativeCommand(string tool, params string[] arguments)
+        {
+            Tool = tool;
+            Arguments = arguments ?? new string[0];
+        }
+
+        public string Tool { get; }
+        public string[] Arguments { get; }
+        public string CommandLine => NativeRunner.FormatCommandLine(Tool, Arguments);
+        public override string ToString() => CommandLine;
+        public override bool Equals(object obj) => obj is NativeCommand o && o.CommandLine == CommandLine;
+        public override int GetHashCode() => CommandLine.GetHashCode();
     }
 }

@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using WgTroubleshoot.Config;
 
 namespace WgTroubleshoot.State
 {
@@ -7,8 +9,10 @@ namespace WgTroubleshoot.State
     {
         public static Dictionary<string, string> Read(string path)
         {
-            // Replaced by the config parser once it lands.
-            return new Dictionary<string, string>();
+            var names = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var p in WgConfigParser.ParseFile(path).Peers)
+                if (p.Name != null && p.PublicKey != null) names[p.PublicKey] = p.Name;
+            return names;
         }
     }
 }

@@ -156,16 +156,16 @@ namespace WgTroubleshoot.State
                     i.LinkState = li.State;
                     i.IsUp = li.AdminUp;
                 }
-                var cfg = WgPaths.ConfigPathFor(i.Name);
-                i.ConfigPath = File.Exists(cfg) ? cfg : null;
+                var cfg = WgTroubleshoot.Config.WgConfigLocation.PathForConfigOrNull(i.Name);
+                i.ConfigPath = cfg != null && File.Exists(cfg) ? cfg : null;
             }
         }
 
         /// <summary>Fills each peer's Name from the comment above its [Peer] section in the interface's config.</summary>
         public static void AddPeerNames(WgDevice device, Action<string> warn = null)
         {
-            var path = WgPaths.ConfigPathFor(device.Interface.Name);
-            if (!File.Exists(path)) return;
+            var path = WgTroubleshoot.Config.WgConfigLocation.PathForConfigOrNull(device.Interface.Name);
+            if (path == null || !File.Exists(path)) return;
             Dictionary<string, string> names;
             try
             {
@@ -188,28 +188,5 @@ namespace WgTroubleshoot.State
             foreach (var p in device.Peers)
                 if (p.PublicKey != null && names.TryGetValue(p.PublicKey, out var n)) p.Name = n;
         }
-    }
-
-    /// <summary>Where configuration files live.</summary>
-    public static class WgPaths
-    {
-        private static string _configDirectory;
-
-        /// <summary>/etc/wireguard on Unix; WireGuard for Windows' Configurations folder on Windows. Overridable for tests.</summary>
-        public static string ConfigDirectory
-        {
-            get
-            {
-                if (_configDirectory != null) return _configDirectory;
-                var env = Environment.GetEnvironmentVariable("WGT_CONFIG_DIR");
-                if (!string.IsNullOrEmpty(env)) return env;
-                if (Path.DirectorySeparatorChar == '\\')
-                    return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.ProgramFiles), "WireGuard", "Data", "Configurations");
-                return "/etc/wireguard";
-            }
-            set => _configDirectory = value;
-        }
-
-        public static string ConfigPathFor(string interfaceName) => Path.Combine(ConfigDirectory, interfaceName + ".conf");
     }
 }

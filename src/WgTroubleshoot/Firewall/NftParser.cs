@@ -1,0 +1,496 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace WgTroubleshoot.Firewall
+{
+    /// <summary>One nftables table of `nft list ruleset`.</summary>
+    public sealed class NftTable
+    {
+        public string Family { get; set; }
+        public string Name { get; set; }
+        public bool Dormant { get; set; }
+        /// <summary>True for the tables iptables-nft owns (they belong to the iptables-nft backend).</summary>
+        public bool ManagedByIptables { get; set; }
+        public List<FwChain> Chains { get; } = new List<FwChain>();
+        public override string ToString() => Family + " " + Name;
+    }
+
+    public sealed class NftRuleset
+    {
+        public List<NftTable> Tables { get; } = new List<NftTable>();
+
+        /// <summary>Tables this backend answers for: not dormant, not iptables-nft's.</summary>
+        public IEnumerable<NftTable> OwnTables => Tables.Where(t => !t.Dormant && !t.ManagedByIptables);
+
+        /// <summary>Base chains of the own tables a probe meets, in the order the kernel runs them.</summary>
+        public List<FwChain> BaseChainsFor(Probe probe)
+        {
+            var hooks = probe.Forwarded ? new[] { "ingress", "prerouting", "forward" } : new[] { "ingress", "prerouting", "input" };
+            var fam = probe.IsIPv6 ? "ip6" : "ip";
+            return OwnTables
+                .Where(t => t.Family == fam || t.Family == "inet" || t.Family == "netdev")
+                .SelectMany(t => t.Chains)
+                .Where(c => c.IsBase && c.Type == "filter" && Array.IndexOf(hooks, c.Hook) >= 0)
+                .Select((c, i) => new { c, i })
+                .OrderBy(x => Array.IndexOf(hooks, x.c.Hook)).ThenBy(x => x.c.Priority).ThenBy(x => x.i)
+                .Select(x => x.c)
+                .ToList();
+        }
+    }
+
+    /// <summary>
+    /// Parses the text form of `nft list ruleset` (as nftables 0.9 to 1.1 print it) into tables, chains and
+    /// rules with matches the <see cref="ChainWalker"/> can evaluate. Counters, comments and log statements are
+    /// ignored; anything the parser does not understand makes the rule's match "Maybe", never a silent "True".
+    /// </summary>
+    public static class NftParser
+    {
+        private static readonly Regex TableRe = new Regex(@"^table\s+(\w+)\s+(""[^""]+""|\S+)\s*\{", RegexOptions.Compiled);
+        private static readonly Regex ChainRe = new Regex(@"^chain\s+(""[^""]+""|\S+)\s*\{", RegexOptions.Compiled);
+        private static readonly Regex BlockRe = new Regex(@"^(set|map|flowtable|counter|quota|limit|secmark|synproxy|ct\s+\w+)\s+\S+.*\{", RegexOptions.Compiled);
+        private static readonly Regex TypeRe = new Regex(@"^type\s+(\w+)\s+hook\s+(\w+)(?:\s+devices?\s*=?\s*(""[^""]*""|\{[^}]*\}|\S+))?\s+priority\s+([^;]+);", RegexOptions.Compiled);
+        private static readonly Regex PolicyRe = new Regex(@"policy\s+(\w+)\s*;", RegexOptions.Compiled);
+        private static readonly Regex HandleRe = new Regex(@"\s+#\s*handle\s+\d+\s*$", RegexOptions.Compiled);
+        private static readonly Regex ManagedRe = new Regex(@"table\s+(\w+)\s+(\S+)\s+is managed by iptables-nft", RegexOptions.Compiled);
+        private static readonly string[] XtablesTables = { "filter", "nat", "mangle", "raw", "security" };
+        private static readonly string[] XtablesChains = { "INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING" };
+
+        /// <param name="text">stdout of `nft list ruleset`.</param>
+        /// <param name="warnings">stderr of the same call: nft 1.0.6+ names the tables iptables-nft manages there.</param>
+        public static NftRuleset Parse(string text, string warnings = null)
+        {
+            var rs = new NftRuleset();
+            var managed = new HashSet<string>();
+            foreach (Match m in ManagedRe.Matches((warnings ?? "") + "\n" + (text ?? "")))
+                managed.Add(m.Groups[1].Value + " " + m.Groups[2].Value);
+
+            var lines = (text ?? "").Replace("\r", "").Split('\n');
+            NftTable table = null;
+            FwChain chain = null;
+            int skipDepth = 0;
+            var pending = new StringBuilder();
+            foreach (var raw in lines)
+            {
+                var line = HandleRe.Replace(raw.Trim(), "");
+                if (line.Length == 0 || line.StartsWith("#", StringComparison.Ordinal)) continue;
+                if (skipDepth > 0)
+                {
+                    skipDepth += BraceBalance(line);
+                    continue;
+                }
+                if (table == null)
+                {
+                    var tm = TableRe.Match(line);
+                    if (tm.Success)
+                    {
+                        table = new NftTable { Family = tm.Groups[1].Value, Name = Unquote(tm.Groups[2].Value) };
+                        rs.Tables.Add(table);
+                    }
+                    continue;
+                }
+                if (chain == null)
+                {
+                    if (line == "}") { table = null; continue; }
+                    if (line.StartsWith("flags", StringComparison.Ordinal) && line.Contains("dormant")) { table.Dormant = true; continue; }
+                    var cm = ChainRe.Match(line);
+                    if (cm.Success)
+                    {
+                        chain = new FwChain { Name = Unquote(cm.Groups[1].Value), Table = table.Family + " " + table.Name, Family = table.Family };
+                        table.Chains.Add(chain);
+                        continue;
+                    }
+                    if (BlockRe.IsMatch(line) || line.EndsWith("{", StringComparison.Ordinal))
+                    {
+                        skipDepth = BraceBalance(line);
+                    }
+                    continue;
+                }
+                // Inside a chain.
+                if (pending.Length == 0 && line == "}") { chain = null; continue; }
+                if (pending.Length > 0) pending.Append(' ');
+                pending.Append(line);
+                var full = pending.ToString();
+                if (BraceBalance(full) > 0) continue; // an anonymous set wrapped over several lines
+                pending.Clear();
+                if (full.StartsWith("type ", StringComparison.Ordinal))
+                {
+                    var t = TypeRe.Match(full);
+                    if (t.Success)
+                    {
+                        chain.Type = t.Groups[1].Value;
+                        chain.Hook = t.Groups[2].Value;
+                        if (t.Groups[3].Success) chain.Device = string.Join(",", SplitValues(t.Groups[3].Value));
+                        chain.Priority = ParsePriority(t.Groups[4].Value.Trim(), chain.Hook);
+                    }
+                    var pm = PolicyRe.Match(full);
+                    chain.Policy = pm.Success ? pm.Groups[1].Value : (chain.Hook != null ? "accept" : null);
+                    continue;
+                }
+                if (full.StartsWith("policy ", StringComparison.Ordinal))
+                {
+                    var pm = PolicyRe.Match(full);
+                    if (pm.Success) chain.Policy = pm.Groups[1].Value;
+                    continue;
+                }
+                if (full.StartsWith("comment ", StringComparison.Ordinal) || full.StartsWith("devices ", StringComparison.Ordinal)) continue;
+                var rule = ParseRule(full);
+                rule.Chain = chain;
+                chain.Rules.Add(rule);
+            }
+
+            foreach (var t in rs.Tables)
+            {
+                bool looksLikeXtables = (t.Family == "ip" || t.Family == "ip6") && XtablesTables.Contains(t.Name)
+                    && t.Chains.Where(c => c.IsBase).All(c => XtablesChains.Contains(c.Name)) && t.Chains.Any(c => c.IsBase);
+                t.ManagedByIptables = managed.Contains(t.Family + " " + t.Name) || looksLikeXtables;
+                // Resolve jump and goto targets inside the table.
+                var byName = t.Chains.GroupBy(c => c.Name).ToDictionary(g => g.Key, g => g.First());
+                foreach (var c in t.Chains)
+                    foreach (var r in c.Rules)
+                        if ((r.Action == RuleAction.Jump || r.Action == RuleAction.Goto) && r.Target != null && byName.TryGetValue(r.Target, out var target))
+                            r.TargetChain = target;
+            }
+            return rs;
+        }
+
+        private static int BraceBalance(string s)
+        {
+            int depth = 0;
+            bool quoted = false;
+            foreach (var ch in s)
+            {
+                if (ch == '"') quoted = !quoted;
+                else if (!quoted && ch == '{') depth++;
+                else if (!quoted && ch == '}') depth--;
+            }
+            return depth;
+        }
+
+        public static int ParsePriority(string text, string hook)
+        {
+            // "filter", "filter + 10", "mangle - 5", "-150", "dstnat".
+            var m = Regex.Match(text, @"^(-?\w+)\s*(?:([+-])\s*(\d+))?$");
+            if (!m.Success) return 0;
+            int baseValue;
+            var name = m.Groups[1].Value;
+            if (!int.TryParse(name, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out baseValue))
+            {
+                switch (name)
+                {
+                    case "raw": baseValue = -300; break;
+                    case "mangle": baseValue = -150; break;
+                    case "dstnat": baseValue = -100; break;
+                    case "filter": baseValue = 0; break;
+                    case "security": baseValue = 50; break;
+                    case "srcnat": baseValue = 100; break;
+                    default: baseValue = 0; break;
+                }
+            }
+            if (m.Groups[2].Success)
+            {
+                int off = int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture);
+                baseValue += m.Groups[2].Value == "-" ? -off : off;
+            }
+            return baseValue;
+        }
+
+        private static string Unquote(string s) => s.Length >= 2 && s[0] == '"' && s[s.Length - 1] == '"' ? s.Substring(1, s.Length - 2) : s;
+
+        /// <summary>Splits a rule into tokens: quoted strings and { ... } sets stay whole.</summary>
+        public static List<string> Tokenize(string rule)
+        {
+            var tokens = new List<string>();
+            int i = 0;
+            while (i < rule.Length)
+            {
+                if (char.IsWhiteSpace(rule[i])) { i++; continue; }
+                int start = i;
+                if (rule[i] == '"')
+                {
+                    i++;
+                    while (i < rule.Length && rule[i] != '"') i++;
+                    i = Math.Min(i + 1, rule.Length);
+                }
+                else if (rule[i] == '{')
+                {
+                    int depth = 0;
+                    bool quoted = false;
+                    for (; i < rule.Length; i++)
+                    {
+                        var ch = rule[i];
+                        if (ch == '"') quoted = !quoted;
+                        else if (!quoted && ch == '{') depth++;
+                        else if (!quoted && ch == '}') { depth--; if (depth == 0) { i++; break; } }
+                    }
+                }
+                else
+                {
+                    bool quoted = false;
+                    while (i < rule.Length && (quoted || !char.IsWhiteSpace(rule[i])))
+                    {
+                        if (rule[i] == '"') quoted = !quoted;
+                        i++;
+                    }
+                }
+                tokens.Add(rule.Substring(start, i - start));
+            }
+            return tokens;
+        }
+
+        /// <summary>"{ 51820, 51821 }", "established,related", "\"wg0\"" → the single values, unquoted.</summary>
+        public static List<string> SplitValues(string token)
+        {
+            var t = token.Trim();
+            if (t.StartsWith("{", StringComparison.Ordinal)) t = t.Substring(1, t.Length - 2);
+            return t.Split(',').Select(v => Unquote(v.Trim())).Where(v => v.Length > 0).ToList();
+        }
+
+        /// <summary>Port values: 51820, 51000-52000, sets of both. Null when a value is not a number (named set, service name).</summary>
+        public static List<PortRange> ParsePorts(string token)
+        {
+            var result = new List<PortRange>();
+            foreach (var v in SplitValues(token))
+            {
+                var parts = v.Split('-');
+                if (parts.Length == 1 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var p)) result.Add(new PortRange(p, p));
+                else if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var a)
+                         && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var b)) result.Add(new PortRange(a, b));
+                else return null;
+            }
+            return result;
+        }
+
+        private static readonly HashSet<string> Relations = new HashSet<string> { "==", "!=", "<", ">", "<=", ">=", "eq", "ne", "lt", "gt", "le", "ge" };
+        private static readonly HashSet<string> LogOptions = new HashSet<string> { "prefix", "level", "flags", "group", "snaplen", "queue-threshold" };
+        private static readonly HashSet<string> L4Keywords = new HashSet<string> { "udp", "tcp", "th", "sctp", "udplite", "dccp" };
+
+        public static FwRule ParseRule(string text)
+        {
+            var rule = new FwRule { Text = text, Action = RuleAction.None };
+            var conds = new List<Func<Probe, Tri>>();
+            var t = Tokenize(text);
+            int i = 0;
+            string Peek(int k) => i + k < t.Count ? t[i + k] : null;
+
+            // Reads "[relation] value" at position i; returns the value and whether it is negated; a range relation becomes a port range.
+            string ReadValue(out string relation)
+            {
+                relation = "==";
+                if (i < t.Count && Relations.Contains(t[i])) relation = t[i++];
+                return i < t.Count ? t[i++] : "";
+            }
+            Tri Apply(string relation, Tri eq) => relation == "!=" || relation == "ne" ? eq.Not() : eq;
+
+            while (i < t.Count)
+            {
+                var tok = t[i];
+                switch (tok)
+                {
+                    case "counter":
+                        i++;
+                        if (Peek(0) == "packets") i += 4;
+                        else if (Peek(0) == "name") i += 2;
+                        continue;
+                    case "comment":
+                        i += 2;
+                        continue;
+                    case "log":
+                        i++;
+                        while (i < t.Count && LogOptions.Contains(t[i])) i += t[i] == "flags" && Peek(1) == "tcp" ? 3 : 2;
+                        continue;
+                    case "limit":
+                        conds.Add(_ => Tri.Maybe);
+                        i++;
+                        while (i < t.Count && (t[i] == "rate" || t[i] == "over")) i++;
+                        i++; // the rate
+                        if (Peek(0) == "burst") i += 3;
+                        continue;
+                    case "accept": rule.Action = RuleAction.Accept; i++; continue;
+                    case "drop": rule.Action = RuleAction.Drop; i++; continue;
+                    case "reject":
+                        rule.Action = RuleAction.Reject;
+                        i++;
+                        if (Peek(0) == "with") { while (i < t.Count && t[i] != "comment") i++; }
+                        continue;
+                    case "return": rule.Action = RuleAction.Return; i++; continue;
+                    case "continue": i++; continue;
+                    case "jump":
+                    case "goto":
+                        rule.Action = tok == "jump" ? RuleAction.Jump : RuleAction.Goto;
+                        rule.Target = Peek(1) != null ? Unquote(Peek(1)) : null;
+                        i += 2;
+                        continue;
+                    case "queue":
+                        rule.Action = RuleAction.Unknown;
+                        while (i < t.Count && t[i] != "comment") i++;
+                        continue;
+                    case "ct":
+                    {
+                        var field = Peek(1);
+                        if (Peek(2) == "set") { i += 4; continue; }
+                        i += 2;
+                        var v = ReadValue(out var rel);
+                        if (field == "state")
+                        {
+                            var states = SplitValues(v);
+                            conds.Add(p => Apply(rel, TriExtensions.From(states.Contains(p.CtState))));
+                        }
+                        else conds.Add(_ => Tri.Maybe);
+                        continue;
+                    }
+                    case "meta":
+                    {
+                        var field = Peek(1);
+                        if (Peek(2) == "set") { i += 4; continue; }
+                        i += 2;
+                        AddMetaCondition(field, conds, ReadValue(out var rel), rel, Apply);
+                        continue;
+                    }
+                    case "iifname":
+                    case "oifname":
+                    case "iif":
+                    case "oif":
+                    {
+                        i++;
+                        AddMetaCondition(tok, conds, ReadValue(out var rel), rel, Apply);
+                        continue;
+                    }
+                    case "ip":
+                    case "ip6":
+                    {
+                        bool v6 = tok == "ip6";
+                        conds.Add(p => TriExtensions.From(p.IsIPv6 == v6));
+                        var field = Peek(1);
+                        i += 2;
+                        var v = ReadValue(out var rel);
+                        if (field == "protocol" || field == "nexthdr")
+                        {
+                            var protos = SplitValues(v);
+                            conds.Add(p => Apply(rel, p.MatchProtocol(protos)));
+                        }
+                        else if ((field == "saddr" || field == "daddr") && (v == "0.0.0.0/0" || v == "::/0")) conds.Add(_ => Apply(rel, Tri.True));
+                        else conds.Add(_ => Tri.Maybe);
+                        continue;
+                    }
+                    case "icmp":
+                    case "icmpv6":
+                    {
+                        var proto = tok == "icmp" ? "icmp" : "icmpv6";
+                        conds.Add(p => p.MatchProtocol(new[] { proto }));
+                        i += 2;
+                        ReadValue(out _);
+                        continue;
+                    }
+                    case "fib":
+                    {
+                        i++;
+                        while (i < t.Count && t[i] != "oif" && t[i] != "oifname" && t[i] != "type") i++;
+                        var result = Peek(0);
+                        i++;
+                        var v = ReadValue(out var rel);
+                        var values = SplitValues(v);
+                        Tri eq;
+                        if ((result == "oif" || result == "oifname") && values.SequenceEqual(new[] { "missing" })) eq = Tri.False; // reverse path is fine
+                        else if (result == "type" && values.Contains("local")) eq = Tri.True;
+                        else if (result == "type" && values.All(x => x == "broadcast" || x == "multicast" || x == "anycast")) eq = Tri.False;
+                        else eq = Tri.Maybe;
+                        conds.Add(_ => Apply(rel, eq));
+                        continue;
+                    }
+                    default:
+                        if (L4Keywords.Contains(tok))
+                        {
+                            var field = Peek(1);
+                            i += 2;
+                            var v = ReadValue(out var rel);
+                            if (tok != "th") conds.Add(p => p.MatchProtocol(new[] { tok }));
+                            else conds.Add(p => p.Protocol == null ? Tri.Maybe : TriExtensions.From(p.Protocol == "udp" || p.Protocol == "tcp"));
+                            if (field == "dport")
+                            {
+                                rule.TestsPort = true;
+                                var ports = ParsePorts(v);
+                                var range = RelationRange(rel, ports);
+                                if (range != null) conds.Add(p => p.MatchPort(range));
+                                else if (ports == null) conds.Add(_ => Tri.Maybe);
+                                else conds.Add(p => Apply(rel, p.MatchPort(ports)));
+                            }
+                            else conds.Add(_ => Tri.Maybe);
+                            continue;
+                        }
+                        if (tok == "masquerade" || tok == "notrack" || tok == "snat" || tok == "dnat" || tok == "redirect")
+                        {
+                            // Statements of other chain types; nothing to match here.
+                            while (i < t.Count && t[i] != "comment") i++;
+                            continue;
+                        }
+                        // Not understood (named sets, socket, rt, xt compat ...): never assume it matches.
+                        conds.Add(_ => Tri.Maybe);
+                        i++;
+                        continue;
+                }
+            }
+            var all = conds.ToArray();
+            rule.Match = p =>
+            {
+                var r = Tri.True;
+                foreach (var c in all)
+                {
+                    r = r.And(c(p));
+                    if (r == Tri.False) break;
+                }
+                return r;
+            };
+            return rule;
+        }
+
+        /// <summary>"&lt; 1024" and friends as a port range; null for equality and inequality.</summary>
+        private static List<PortRange> RelationRange(string rel, List<PortRange> ports)
+        {
+            if (ports == null || ports.Count != 1) return null;
+            var p = ports[0];
+            switch (rel)
+            {
+                case "<": case "lt": return new List<PortRange> { new PortRange(0, p.From - 1) };
+                case "<=": case "le": return new List<PortRange> { new PortRange(0, p.To) };
+                case ">": case "gt": return new List<PortRange> { new PortRange(p.To + 1, 65535) };
+                case ">=": case "ge": return new List<PortRange> { new PortRange(p.From, 65535) };
+                default: return null;
+            }
+        }
+
+        private static void AddMetaCondition(string field, List<Func<Probe, Tri>> conds, string value, string rel, Func<string, Tri, Tri> apply)
+        {
+            var values = SplitValues(value);
+            switch (field)
+            {
+                case "iifname":
+                case "iif":
+                    if (values.Any(v => v.StartsWith("@", StringComparison.Ordinal))) { conds.Add(_ => Tri.Maybe); return; }
+                    conds.Add(p => apply(rel, p.MatchInterface(values, false)));
+                    return;
+                case "oifname":
+                case "oif":
+                    if (values.Any(v => v.StartsWith("@", StringComparison.Ordinal))) { conds.Add(_ => Tri.Maybe); return; }
+                    conds.Add(p => apply(rel, p.Forwarded ? p.MatchInterface(values, true) : Tri.False));
+                    return;
+                case "l4proto":
+                case "protocol" when values.All(v => v != "ip" && v != "ip6"):
+                    conds.Add(p => apply(rel, p.MatchProtocol(values)));
+                    return;
+                case "nfproto":
+                    conds.Add(p => apply(rel, TriExtensions.From(values.Contains(p.IsIPv6 ? "ipv6" : "ipv4"))));
+                    return;
+                case "pkttype":
+                    conds.Add(_ => apply(rel, TriExtensions.From(values.Contains("host"))));
+                    return;
+                default:
+                    conds.Add(_ => Tri.Maybe);
+                    return;
+            }
+        }
+    }
+}
