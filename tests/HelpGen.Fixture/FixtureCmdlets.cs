@@ -8,6 +8,13 @@ namespace WgTroubleshoot
     public sealed class WgConfig { public string Interface { get; set; } public string Path { get; set; } }
     public sealed class FirewallStatus { public string Backend { get; set; } }
     public sealed class ChangeRecord { public string Target { get; set; } }
+    public sealed class PathMtuResult { public string Interface { get; set; } }
+    public sealed class ForwardingStatus { public string Interface { get; set; } }
+}
+
+namespace WgTroubleshoot.Commands
+{
+    public enum MtuScope { Live, Config, Both }
 }
 
 namespace WgTroubleshoot.HelpFixture
@@ -73,6 +80,88 @@ namespace WgTroubleshoot.HelpFixture
         [Parameter]
         public SwitchParameter PassThru { get; set; }
     }
+
+    [Cmdlet(VerbsDiagnostic.Measure, "WgPathMtu", DefaultParameterSetName = "Peer")]
+    [OutputType(typeof(PathMtuResult))]
+    public sealed class MeasureWgPathMtuCommand : PSCmdlet
+    {
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("Name")]
+        public string Interface { get; set; }
+
+        [Parameter(ParameterSetName = "Peer", ValueFromPipelineByPropertyName = true)]
+        [Alias("PublicKey")]
+        public string Peer { get; set; }
+
+        [Parameter(ParameterSetName = "Destination", Mandatory = true)]
+        public string Destination { get; set; }
+
+        [Parameter]
+        public string TunnelTarget { get; set; }
+
+        [Parameter]
+        public int Tries { get; set; } = 3;
+
+        [Parameter]
+        public int TimeoutSeconds { get; set; } = 60;
+    }
+
+    [Cmdlet(VerbsCommon.Set, "WgMtu", SupportsShouldProcess = true, DefaultParameterSetName = "Value", ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(ChangeRecord))]
+    public sealed class SetWgMtuCommand : PSCmdlet
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("Name")]
+        public string Interface { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = "Value", Position = 1)]
+        public int Mtu { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = "Auto")]
+        public SwitchParameter Auto { get; set; }
+
+        [Parameter]
+        public WgTroubleshoot.Commands.MtuScope Scope { get; set; } = WgTroubleshoot.Commands.MtuScope.Both;
+
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+    }
+
+    [Cmdlet(VerbsCommon.Get, "WgForwarding")]
+    [OutputType(typeof(ForwardingStatus))]
+    public sealed class GetWgForwardingCommand : PSCmdlet
+    {
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("Name")]
+        public string Interface { get; set; }
+    }
+
+    public abstract class ForwardingFixtureBase : PSCmdlet
+    {
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("Name")]
+        public string Interface { get; set; }
+
+        [Parameter]
+        public SwitchParameter IPv6 { get; set; }
+
+        [Parameter]
+        public SwitchParameter Nat { get; set; }
+
+        [Parameter]
+        public string OutInterface { get; set; }
+
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+    }
+
+    [Cmdlet(VerbsLifecycle.Enable, "WgForwarding", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(ChangeRecord))]
+    public sealed class EnableWgForwardingCommand : ForwardingFixtureBase { }
+
+    [Cmdlet(VerbsLifecycle.Disable, "WgForwarding", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [OutputType(typeof(ChangeRecord))]
+    public sealed class DisableWgForwardingCommand : ForwardingFixtureBase { }
 
     /// <summary>Exercises what the three above do not: ShouldProcess, switches, ByValue, wildcards, defaults.</summary>
     [Cmdlet(VerbsCommon.Set, "WgHelpFixture", SupportsShouldProcess = true, DefaultParameterSetName = "Name")]
