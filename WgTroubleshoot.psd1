@@ -11,6 +11,7 @@
     FormatsToProcess     = @(
         'WgState.format.ps1xml'
         'WgConfig.format.ps1xml'
+        'WgHost.format.ps1xml'
         'WgDiagnosis.format.ps1xml'
         'WgFirewall.format.ps1xml'
         'WgChange.format.ps1xml'
@@ -19,13 +20,18 @@
     )
     CmdletsToExport      = @(
         'Add-WgFirewallRule'
+        'Disable-WgForwarding'
+        'Enable-WgForwarding'
         'Get-WgConfig'
         'Get-WgFirewallStatus'
+        'Get-WgForwarding'
         'Get-WgInterface'
         'Get-WgLog'
         'Get-WgPeer'
         'Invoke-WgDiagnosis'
         'Test-WgEndpoint'
+        'Measure-WgPathMtu'
+        'Set-WgMtu'
         'Test-WgHandshake'
         'Update-WgEndpoint'
         'Trace-WgTraffic'

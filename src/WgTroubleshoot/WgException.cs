@@ -48,5 +48,10 @@ namespace WgTroubleshoot
         public const string NoListenPort = "WgNoListenPort";
         public const string LogReadFailed = "WgLogReadFailed";
         public const string InvalidArgument = "WgInvalidArgument";
+        public const string NoRoute = "WgNoRoute";
+        public const string NoEndpoint = "WgNoEndpoint";
+        public const string PathMtuUnknown = "WgPathMtuUnknown";
+        public const string InvalidMtu = "WgInvalidMtu";
+        public const string ChangeFailed = "WgChangeFailed";
     }
 }

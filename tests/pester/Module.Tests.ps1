@@ -35,6 +35,23 @@ Describe 'Cmdlet parameters' {
         @{ Command = 'Get-WgPeer'; Parameter = 'PublicKey'; Type = [string[]]; Position = [int]::MinValue; ByPropertyName = $false }
         @{ Command = 'Get-WgConfig'; Parameter = 'Interface'; Type = [string[]]; Position = 0; ByPropertyName = $true }
         @{ Command = 'Get-WgConfig'; Parameter = 'Path'; Type = [string[]]; Position = [int]::MinValue; ByPropertyName = $true }
+        @{ Command = 'Measure-WgPathMtu'; Parameter = 'Interface'; Type = [string]; Position = 0; ByPropertyName = $true }
+        @{ Command = 'Measure-WgPathMtu'; Parameter = 'Peer'; Type = [string]; Position = [int]::MinValue; ByPropertyName = $true }
+        @{ Command = 'Measure-WgPathMtu'; Parameter = 'Destination'; Type = [string]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Measure-WgPathMtu'; Parameter = 'TunnelTarget'; Type = [string]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Set-WgMtu'; Parameter = 'Interface'; Type = [string]; Position = 0; ByPropertyName = $true }
+        @{ Command = 'Set-WgMtu'; Parameter = 'Mtu'; Type = [int]; Position = 1; ByPropertyName = $false }
+        @{ Command = 'Set-WgMtu'; Parameter = 'Auto'; Type = [switch]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Set-WgMtu'; Parameter = 'Scope'; Type = 'WgTroubleshoot.Commands.MtuScope'; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Set-WgMtu'; Parameter = 'PassThru'; Type = [switch]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Get-WgForwarding'; Parameter = 'Interface'; Type = [string]; Position = 0; ByPropertyName = $true }
+        @{ Command = 'Enable-WgForwarding'; Parameter = 'Interface'; Type = [string]; Position = 0; ByPropertyName = $true }
+        @{ Command = 'Enable-WgForwarding'; Parameter = 'IPv6'; Type = [switch]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Enable-WgForwarding'; Parameter = 'Nat'; Type = [switch]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Enable-WgForwarding'; Parameter = 'OutInterface'; Type = [string]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Enable-WgForwarding'; Parameter = 'PassThru'; Type = [switch]; Position = [int]::MinValue; ByPropertyName = $false }
+        @{ Command = 'Disable-WgForwarding'; Parameter = 'Interface'; Type = [string]; Position = 0; ByPropertyName = $true }
+        @{ Command = 'Disable-WgForwarding'; Parameter = 'Nat'; Type = [switch]; Position = [int]::MinValue; ByPropertyName = $false }
         @{ Command = 'Get-WgFirewallStatus'; Parameter = 'Interface'; Type = [string]; Position = 0; ByPropertyName = $true }
         @{ Command = 'Get-WgFirewallStatus'; Parameter = 'Port'; Type = [int]; Position = [int]::MinValue; ByPropertyName = $false }
         @{ Command = 'Add-WgFirewallRule'; Parameter = 'Interface'; Type = [string]; Position = 0; ByPropertyName = $true }
@@ -59,6 +76,15 @@ Describe 'Cmdlet parameters' {
         $attr = $p.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] } | Select-Object -First 1
         $attr.Position | Should -Be $Position
         $attr.ValueFromPipelineByPropertyName | Should -Be $ByPropertyName
+    }
+    It '<Command> supports -WhatIf and -Confirm' -ForEach @(
+        @{ Command = 'Set-WgMtu' }, @{ Command = 'Enable-WgForwarding' }, @{ Command = 'Disable-WgForwarding' }
+    ) {
+        (Get-Command $Command).Parameters.Keys | Should -Contain 'WhatIf'
+        (Get-Command $Command).Parameters.Keys | Should -Contain 'Confirm'
+    }
+    It 'Measure-WgPathMtu takes -Peer or -Destination, not both' {
+        (Get-Command Measure-WgPathMtu).ParameterSets.Name | Should -Be @('Peer', 'Destination')
     }
     It 'Add-WgFirewallRule supports -WhatIf and -Confirm with medium impact' {
         $c = Get-Command Add-WgFirewallRule
@@ -105,10 +131,19 @@ Describe 'Output types and views' {
     It 'declares its output types' {
         (Get-Command Get-WgInterface).OutputType.Name | Should -Contain 'WgTroubleshoot.WgInterface'
         (Get-Command Get-WgPeer).OutputType.Name | Should -Contain 'WgTroubleshoot.WgPeer'
+        (Get-Command Measure-WgPathMtu).OutputType.Name | Should -Contain 'WgTroubleshoot.PathMtuResult'
+        (Get-Command Get-WgForwarding).OutputType.Name | Should -Contain 'WgTroubleshoot.ForwardingStatus'
+        (Get-Command Set-WgMtu).OutputType.Name | Should -Contain 'WgTroubleshoot.ChangeRecord'
         (Get-Command Get-WgFirewallStatus).OutputType.Name | Should -Contain 'WgTroubleshoot.FirewallStatus'
         (Get-Command Add-WgFirewallRule).OutputType.Name | Should -Contain 'WgTroubleshoot.ChangeRecord'
         (Get-Command Trace-WgTraffic).OutputType.Name | Should -Contain 'WgTroubleshoot.TrafficTrace'
         (Get-Command Get-WgLog).OutputType.Name | Should -Contain 'WgTroubleshoot.WgLogEvent'
+    }
+    It 'formats a path MTU result and a forwarding status' {
+        $m = [WgTroubleshoot.PathMtuResult]@{ Interface = 'wg0'; Destination = '203.0.113.2'; PathMtu = 1400; RouteMtu = 1500; TunnelMtu = 1420; RecommendedMtu = 1340; Blackhole = $true; FullSizePassesInTunnel = $false }
+        ($m | Format-Table | Out-String -Width 200) | Should -Match 'wg0\s+203\.0\.113\.2\s+1400\s+1500\s+1420\s+1340\s+True\s+FAILS'
+        $f = [WgTroubleshoot.ForwardingStatus]@{ Interface = 'wg0'; Verdict = 'NatMissing'; Uplink = 'ens3'; IPv4Forwarding = $true }
+        ($f | Format-List | Out-String -Width 200) | Should -Match 'Verdict\s+: NatMissing'
     }
     It 'formats a firewall status as a table with the evidence' {
         $s = [WgTroubleshoot.FirewallStatus]@{ Backend = 'nftables'; Active = $true; Port = 51820; Verdict = 'Blocked'; InboundAllowed = $false

@@ -245,6 +245,7 @@ Describe 'Live state in the lab' -Tag Lab -Skip:$LabUnavailable {
                     Interface = $If; InterfaceName = $If; Name = $If
                     Path = $ConfPath; LiteralPath = $ConfPath; ConfigPath = $ConfPath
                     PublicKey = $PeerKey; Peer = $PeerKey
+                    Mtu = 1420
                 }
                 $identity = 'Interface', 'InterfaceName', 'Name', 'Path', 'LiteralPath', 'ConfigPath'
                 $readOnlyVerbs = 'Get', 'Test', 'Find', 'Measure', 'Resolve', 'Show', 'Search', 'Select', 'Compare', 'Trace', 'Watch', 'Read'
