@@ -198,6 +198,11 @@ public static class CmdletReader
             .Where(s => !string.Equals(s, AllSets, StringComparison.OrdinalIgnoreCase))
             .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         if (setNames.Count == 0) setNames.Add(AllSets);
+        // A DefaultParameterSetName that no parameter names explicitly is still a set of its own
+        // (made of the parameters in all sets), as Get-Command shows it.
+        if (cmdlet.DefaultParameterSetName is { } named && setNames.Count > 0 && setNames[0] != AllSets
+            && !setNames.Contains(named, StringComparer.OrdinalIgnoreCase))
+            setNames.Add(named);
         var defaultSet = cmdlet.DefaultParameterSetName ?? (setNames.Count == 1 ? setNames[0] : null);
         // The default set first, the way help usually shows it.
         setNames = setNames.OrderBy(s => string.Equals(s, defaultSet, StringComparison.OrdinalIgnoreCase) ? 0 : 1).ToList();
@@ -236,6 +241,9 @@ public static class CmdletReader
     public static string SyntaxTypeName(ParameterMeta p)
     {
         var full = p.TypeFullName;
+        // Nullable<T> reads as T, the way Get-Command -Syntax writes it.
+        if (full.StartsWith("System.Nullable`1[[", StringComparison.Ordinal))
+            full = full.Substring("System.Nullable`1[[".Length).Split(',')[0];
         var suffix = "";
         while (full.EndsWith("[]", StringComparison.Ordinal)) { suffix += "[]"; full = full[..^2]; }
         if (Accelerators.TryGetValue(full, out var acc)) return acc + suffix;
