@@ -63,16 +63,22 @@ function Get-PesterModulePath {
 }
 
 function Invoke-Build {
-    Invoke-Native dotnet @('build', (Join-Path $Root 'src/WgTroubleshoot/WgTroubleshoot.csproj'), '-c', $Configuration, '--nologo', '-v', 'q', '-clp:ErrorsOnly')
-    $bin = Join-Path $Root "src/WgTroubleshoot/bin/$Configuration/netstandard2.0"
+    # The engine project builds the module assembly too; both get the manifest's version.
+    Invoke-Native dotnet @('build', (Join-Path $Root 'src/WgTroubleshoot.Engine/WgTroubleshoot.Engine.csproj'), '-c', $Configuration, "-p:Version=$Version", '--nologo', '-v', 'q', '-clp:ErrorsOnly')
+    $bin = Join-Path $Root "src/WgTroubleshoot.Engine/bin/$Configuration/netstandard2.0"
     if (Test-Path $Stage) { Remove-Item $Stage -Recurse -Force }
-    $null = New-Item -ItemType Directory -Path $Stage, (Join-Path $Stage 'en-US') -Force
+    $deps = Join-Path $Stage 'Dependencies'
+    $null = New-Item -ItemType Directory -Path $Stage, (Join-Path $Stage 'en-US'), $deps -Force
     Copy-Item (Join-Path $Root "$ModuleName.psd1") $Stage
     Copy-Item (Join-Path $Root 'src/WgTroubleshoot/Formats/*.format.ps1xml') $Stage
     Copy-Item (Join-Path $Root 'LICENSE') $Stage
+    # Layout (see src/WgTroubleshoot/Loading/DependencyLoader.cs): the cmdlet assembly beside the manifest;
+    # the engine and the third-party assemblies in Dependencies/, where PowerShell never loads anything by
+    # itself, so that the module loads them into a context of its own. PowerShell's own assemblies never ship.
     foreach ($dll in Get-ChildItem $bin -Filter *.dll) {
         if ($dll.Name -like 'System.Management.Automation*' -or $dll.Name -like 'Microsoft.PowerShell*') { continue }
-        Copy-Item $dll.FullName $Stage
+        $target = if ($dll.Name -eq "$ModuleName.dll") { $Stage } else { $deps }
+        Copy-Item $dll.FullName $target
     }
     $help = Join-Path $Root 'en-US'
     if (Test-Path $help) { Copy-Item (Join-Path $help '*') (Join-Path $Stage 'en-US') -Recurse -Force }

@@ -44,5 +44,8 @@ namespace WgTroubleshoot
         public const string InvalidInterfaceName = "WgInvalidInterfaceName";
         public const string InvalidKey = "WgInvalidKey";
         public const string UapiError = "WgUapiError";
+        public const string PolicyNotFound = "WgPolicyNotFound";
+        public const string PolicyInvalid = "WgPolicyInvalid";
+        public const string DependencyLoadFailed = "WgDependencyLoadFailed";
     }
 }
