@@ -113,7 +113,7 @@ namespace WgTroubleshoot.Loading
             catch (Exception ex) when (!(ex is WgException))
             {
                 var inner = ex is TargetInvocationException tie && tie.InnerException != null ? tie.InnerException : ex;
-                throw new WgException(ErrorIds.DependencyLoadFailed, ErrorCategory.ResourceUnavailable,
+                throw new WgException(ErrorIds.DependencyLoadFailed, ErrorCategory.NotInstalled,
                     $"The module's dependencies in {dir} could not be loaded: {inner.Message}", dir, inner);
             }
         }
