@@ -46,7 +46,7 @@
             Tags         = @('WireGuard', 'VPN', 'Troubleshooting', 'Networking', 'Firewall', 'MTU', 'Linux', 'Windows', 'PSEdition_Core', 'PSEdition_Desktop')
             LicenseUri   = 'https://github.com/wgtroubleshoot/WgTroubleshoot/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/wgtroubleshoot/WgTroubleshoot'
-            ReleaseNotes = 'Initial release: WireGuard live state and configuration as objects.'
+            ReleaseNotes = '0.1.0: first release. Get-WgInterface, Get-WgPeer, Test-WgHandshake and Get-WgConfig: WireGuard live state, handshake verdicts and wg-quick configuration as objects, with help. The remediation policy file (YAML) is read and validated. YamlDotNet and BouncyCastle load in a context of the module''s own, side by side with other versions that other modules load.'
         }
     }
 }

@@ -63,16 +63,22 @@ function Get-PesterModulePath {
 }
 
 function Invoke-Build {
-    Invoke-Native dotnet @('build', (Join-Path $Root 'src/WgTroubleshoot/WgTroubleshoot.csproj'), '-c', $Configuration, '--nologo', '-v', 'q', '-clp:ErrorsOnly')
-    $bin = Join-Path $Root "src/WgTroubleshoot/bin/$Configuration/netstandard2.0"
+    # The engine project builds the module assembly too; both get the manifest's version.
+    Invoke-Native dotnet @('build', (Join-Path $Root 'src/WgTroubleshoot.Engine/WgTroubleshoot.Engine.csproj'), '-c', $Configuration, "-p:Version=$Version", '--nologo', '-v', 'q', '-clp:ErrorsOnly')
+    $bin = Join-Path $Root "src/WgTroubleshoot.Engine/bin/$Configuration/netstandard2.0"
     if (Test-Path $Stage) { Remove-Item $Stage -Recurse -Force }
-    $null = New-Item -ItemType Directory -Path $Stage, (Join-Path $Stage 'en-US') -Force
+    $deps = Join-Path $Stage 'Dependencies'
+    $null = New-Item -ItemType Directory -Path $Stage, (Join-Path $Stage 'en-US'), $deps -Force
     Copy-Item (Join-Path $Root "$ModuleName.psd1") $Stage
     Copy-Item (Join-Path $Root 'src/WgTroubleshoot/Formats/*.format.ps1xml') $Stage
     Copy-Item (Join-Path $Root 'LICENSE') $Stage
+    # Layout (see src/WgTroubleshoot/Loading/DependencyLoader.cs): the cmdlet assembly beside the manifest;
+    # the engine and the third-party assemblies in Dependencies/, where PowerShell never loads anything by
+    # itself, so that the module loads them into a context of its own. PowerShell's own assemblies never ship.
     foreach ($dll in Get-ChildItem $bin -Filter *.dll) {
         if ($dll.Name -like 'System.Management.Automation*' -or $dll.Name -like 'Microsoft.PowerShell*') { continue }
-        Copy-Item $dll.FullName $Stage
+        $target = if ($dll.Name -eq "$ModuleName.dll") { $Stage } else { $deps }
+        Copy-Item $dll.FullName $target
     }
     $help = Join-Path $Root 'en-US'
     if (Test-Path $help) { Copy-Item (Join-Path $help '*') (Join-Path $Stage 'en-US') -Recurse -Force }
@@ -139,10 +145,19 @@ function Invoke-Test {
 }
 
 function Invoke-Package {
+    # Publish-PSResource to a folder repository writes the .nupkg the gallery would receive from the staged
+    # module: its nuspec comes from the manifest (version, description, authors, tags, licence and project
+    # links, release notes). tests/pester/Install.Tests.ps1 publishes, unpacks and installs the same way.
     $nupkgDir = Join-Path $OutRoot 'packages'
     $null = New-Item -ItemType Directory -Force $nupkgDir
     $repoName = "WgTroubleshootBuild$PID"
     Get-ChildItem $nupkgDir -Filter "$ModuleName.*.nupkg" -ErrorAction SilentlyContinue | Remove-Item -Force
+    # PSResourceGet and NuGet keep their settings in these folders; .NET gives an empty path for a missing
+    # one, and the settings would then be written under the current directory.
+    foreach ($folder in 'LocalApplicationData', 'ApplicationData') {
+        $path = [Environment]::GetFolderPath($folder, 'DoNotVerify')
+        if ($path -and -not (Test-Path $path)) { $null = New-Item -ItemType Directory -Force $path }
+    }
     Register-PSResourceRepository -Name $repoName -Uri $nupkgDir -Trusted -ErrorAction Stop
     try {
         Publish-PSResource -Path $Stage -Repository $repoName -SkipDependenciesCheck -ErrorAction Stop
@@ -150,7 +165,19 @@ function Invoke-Package {
     finally {
         Unregister-PSResourceRepository -Name $repoName -ErrorAction SilentlyContinue
     }
-    Get-ChildItem $nupkgDir -Filter "$ModuleName.*.nupkg" | ForEach-Object { Write-Host "Package: $($_.FullName)" }
+    $nupkg = Get-ChildItem $nupkgDir -Filter "$ModuleName.$Version.nupkg"
+    if (-not $nupkg) { throw "Publish-PSResource wrote no $ModuleName.$Version.nupkg to $nupkgDir" }
+    # What must never ship: PowerShell's own assemblies (PowerShellStandard.Library is compile-only).
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    $zip = [IO.Compression.ZipFile]::OpenRead($nupkg.FullName)
+    try { $entries = @($zip.Entries | ForEach-Object FullName) } finally { $zip.Dispose() }
+    $bad = @($entries | Where-Object { $_ -match 'System\.Management\.Automation|PowerShellStandard|Microsoft\.PowerShell' })
+    if ($bad) { throw "The package contains assemblies that must not ship: $($bad -join ', ')" }
+    foreach ($required in "$ModuleName.psd1", "$ModuleName.dll", 'Dependencies/WgTroubleshoot.Engine.dll', 'en-US/WgTroubleshoot.dll-Help.xml') {
+        if ($required -notin $entries) { throw "The package lacks $required" }
+    }
+    Write-Host "Package: $($nupkg.FullName)"
+    $entries | Where-Object { $_ -notmatch '^(_rels/|package/|\[Content_Types\])' } | Sort-Object | ForEach-Object { Write-Host "  $_" }
 }
 
 function Invoke-Demo {

@@ -53,5 +53,8 @@ namespace WgTroubleshoot
         public const string PathMtuUnknown = "WgPathMtuUnknown";
         public const string InvalidMtu = "WgInvalidMtu";
         public const string ChangeFailed = "WgChangeFailed";
+        public const string PolicyNotFound = "WgPolicyNotFound";
+        public const string PolicyInvalid = "WgPolicyInvalid";
+        public const string DependencyLoadFailed = "WgDependencyLoadFailed";
     }
 }

@@ -24,7 +24,7 @@ Describe 'The module manifest' {
         $exported | Should -Be ($Manifest.CmdletsToExport | Sort-Object)
     }
     It 'does not ship PowerShellStandard.Library' {
-        Get-ChildItem (Split-Path $ModulePath) -Filter 'System.Management.Automation*.dll' | Should -BeNullOrEmpty
+        Get-ChildItem (Split-Path $ModulePath) -Recurse -Filter 'System.Management.Automation*.dll' | Should -BeNullOrEmpty
     }
 }
 

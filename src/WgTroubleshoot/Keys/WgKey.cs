@@ -1,5 +1,5 @@
 using System;
-using Org.BouncyCastle.Crypto.Parameters;
+using WgTroubleshoot.Loading;
 
 namespace WgTroubleshoot.Keys
 {
@@ -28,15 +28,13 @@ namespace WgTroubleshoot.Keys
             }
         }
 
-        /// <summary>Public key (base64) for a private key (base64), X25519 as `wg pubkey` does. Null for an invalid key.</summary>
+        /// <summary>Public key (base64) for a private key (base64), X25519 as `wg pubkey` does (BouncyCastle, through the engine). Null for an invalid key.</summary>
         public static string PublicFromPrivate(string privateBase64)
         {
             if (!TryDecode(privateBase64, out var priv)) return null;
             try
             {
-                var p = new X25519PrivateKeyParameters(priv, 0);
-                var pub = p.GeneratePublicKey().GetEncoded();
-                return Convert.ToBase64String(pub);
+                return Convert.ToBase64String(DependencyLoader.Engine.X25519PublicKey(priv));
             }
             finally
             {
