@@ -31,6 +31,7 @@
         'Invoke-WgDiagnosis'
         'Test-WgEndpoint'
         'Measure-WgPathMtu'
+        'Repair-WgIssue'
         'Set-WgMtu'
         'Test-WgHandshake'
         'Update-WgEndpoint'

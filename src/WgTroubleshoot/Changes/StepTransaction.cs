@@ -36,6 +36,7 @@ namespace WgTroubleshoot.Changes
             }
             record.Changed = true;
             record.Timestamp = DateTime.UtcNow;
+            record.UndoAction = undo;
             _applied.Add((record, undo));
         }
 

@@ -113,7 +113,10 @@ namespace WgTroubleshoot.Diagnosis
             CheckPeers(ctx);
             CheckBothEnds(ctx);
 
-            P("forwarding, NAT and MTU", 85);
+            P("forwarding and NAT", 80);
+            CheckForwarding(ctx);
+            P("MTU" + (ctx.Options.Deep ? " (probing the path)" : ""), 85);
+            CheckMtu(ctx);
             foreach (var extra in ExtraChecks)
             {
                 if (_cancel.IsCancellationRequested) return;
@@ -368,6 +371,85 @@ namespace WgTroubleshoot.Diagnosis
             }
         }
 
+        private void CheckForwarding(DiagnosisContext ctx)
+        {
+            if (!ctx.IsServer || !Privilege.IsLinux) return;
+            ForwardingStatus st;
+            try
+            {
+                var facts = new Forwarding.ForwardingReader(_runner).Read(ctx.Device.Interface.Name, ctx.Device.Interface.Addresses);
+                st = Forwarding.ForwardingEvaluator.Evaluate(facts);
+            }
+            catch (WgException ex)
+            {
+                ctx.Note("Forwarding and NAT could not be read: " + ex.Message);
+                return;
+            }
+            var name = ctx.Device.Interface.Name;
+            var evidence = st.Evidence.Concat(st.Problems).ToArray();
+            if (st.IPv4Forwarding == false)
+                ctx.Add(new Finding
+                {
+                    Id = "WGD500", Severity = "Warning", Cause = nameof(Cause.ForwardingDisabled),
+                    Summary = $"IP forwarding is off (net.ipv4.ip_forward = 0): clients of {name} reach this host but nothing beyond it.",
+                    Evidence = evidence, CanRepair = true, RepairData = new[] { "Interface=" + name },
+                });
+            else if (st.IPv4ForwardingPersistent == false)
+                ctx.Add(new Finding
+                {
+                    Id = "WGD503", Severity = "Info", Cause = nameof(Cause.ForwardingDisabled),
+                    Summary = "IP forwarding is on now but not set persistently: it is off again after the next reboot.",
+                    Evidence = evidence, CanRepair = true, RepairData = new[] { "Interface=" + name },
+                });
+            if (!st.Masquerade && st.Uplink != null)
+                ctx.Add(new Finding
+                {
+                    Id = "WGD501", Severity = "Warning", Cause = nameof(Cause.NatMissing),
+                    Summary = $"Traffic from {string.Join(", ", st.TunnelSubnets)} is not masqueraded out of the uplink {st.Uplink}: replies from beyond this host never find their way back.",
+                    Evidence = evidence, CanRepair = true, RepairData = new[] { "Interface=" + name, "Nat=true" },
+                });
+            if (st.ForwardBlocked)
+                ctx.Add(new Finding
+                {
+                    Id = "WGD502", Severity = "Warning", Cause = nameof(Cause.ForwardPathBlocked),
+                    Summary = $"The forward path drops tunnel traffic: {st.ForwardBlockedBy}.",
+                    Evidence = evidence, CanRepair = true, RepairData = new[] { "Interface=" + name, "Nat=true" },
+                });
+        }
+
+        private void CheckMtu(DiagnosisContext ctx)
+        {
+            // Only a probe says something definite about the path (wg-quick's own MTU guess never probes): -Deep.
+            if (!ctx.Options.Deep) return;
+            var iface = ctx.Device.Interface;
+            foreach (var peer in ctx.Device.Peers)
+            {
+                var ep = Mtu.PathMtuMeasurer.EndpointAddress(peer.Endpoint);
+                if (ep == null || !iface.Mtu.HasValue) continue;
+                if (_cancel.IsCancellationRequested) return;
+                PathMtuResult r;
+                try
+                {
+                    var m = new Mtu.PathMtuMeasurer(_runner) { TimeLimit = TimeSpan.FromSeconds(40) };
+                    r = m.Measure(ep, iface.Mtu, Mtu.PathMtuMeasurer.FirstHost(peer.AllowedIPs));
+                }
+                catch (WgException ex)
+                {
+                    ctx.Note($"The path MTU to {ep} could not be measured: {ex.Message}");
+                    continue;
+                }
+                if (r.FullSizePassesInTunnel == false && r.RecommendedMtu.HasValue && r.RecommendedMtu.Value < iface.Mtu.Value)
+                    ctx.Add(new Finding
+                    {
+                        Id = "WGD600", Severity = "Error", Cause = nameof(Cause.MtuBlackhole), Peer = peer.PublicKey,
+                        Summary = $"Full-size packets ({iface.Mtu} bytes) do not pass through the tunnel: the path to {ep} carries only {r.PathMtu} bytes{(r.Blackhole ? " and drops bigger packets without a \"fragmentation needed\" answer (a blackhole)" : "")}.",
+                        Evidence = r.Evidence.Concat(new[] { $"Path MTU {r.PathMtu}, route MTU {r.RouteMtu}, tunnel MTU {iface.Mtu}, recommended {r.RecommendedMtu} (path minus {Mtu.PathMtuMeasurer.Overhead(ep)} bytes of WireGuard overhead)." }).ToArray(),
+                        CanRepair = true,
+                        RepairData = new[] { "Interface=" + iface.Name, "Mtu=" + r.RecommendedMtu.Value.ToString(CultureInfo.InvariantCulture) },
+                    });
+            }
+        }
+
         private static void CheckBothEnds(DiagnosisContext ctx)
         {
             var other = ctx.Options.PeerConfigPath;
@@ -457,6 +539,12 @@ namespace WgTroubleshoot.Diagnosis
         {
             f.Interface = f.Interface ?? Device.Interface.Name;
             f.Role = f.Role ?? Role;
+            if (f.CanRepair)
+            {
+                // The remediation shown is exactly what Repair-WgIssue runs.
+                var call = RemediationCall.For(FindingRef.From(f));
+                if (call != null) f.Remediation = call.ToString();
+            }
             if (f.PeerName == null && f.Peer != null) f.PeerName = Device.Peers.FirstOrDefault(p => p.PublicKey == f.Peer)?.Name;
             Findings.Add(f);
         }

@@ -32,10 +32,25 @@ namespace WgTroubleshoot
         /// <summary>The undo commands in runnable form (not serialized: remoting keeps only the text).</summary>
         internal List<NativeCommand> Undo { get; set; } = new List<NativeCommand>();
 
-        /// <summary>Runs the undo commands through the runner, all of them even when one fails; returns the failures.</summary>
+        /// <summary>An undo that is not a command (a file restored from its backup); runs before the commands. Not serialized.</summary>
+        internal Action UndoAction { get; set; }
+
+        /// <summary>Runs the undo (action, then commands) through the runner, all of it even when a part fails; returns the failures.</summary>
         internal List<WgException> RunUndo(INativeRunner runner)
         {
             var failures = new List<WgException>();
+            if (UndoAction != null)
+            {
+                try
+                {
+                    UndoAction();
+                }
+                catch (Exception ex)
+                {
+                    failures.Add(ex as WgException ?? new WgException(ErrorIds.ChangeFailed, System.Management.Automation.ErrorCategory.WriteError,
+                        $"Undoing '{Action}' on {Target} failed: {ex.Message}", Target, ex));
+                }
+            }
             foreach (var c in Undo)
             {
                 try
