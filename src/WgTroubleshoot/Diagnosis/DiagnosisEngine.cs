@@ -186,7 +186,14 @@ namespace WgTroubleshoot.Diagnosis
             {
                 _cancel.WaitHandle.WaitOne(TimeSpan.FromSeconds(ctx.Options.SampleSeconds));
                 var again = reader.Read(new[] { first.Interface.Name }, _ => { });
-                if (again.Count == 1) { second = again[0]; WgStateReader.AddPeerNames(second); }
+                if (again.Count == 1)
+                {
+                    second = again[0];
+                    WgStateReader.AddPeerNames(second);
+                    // The link details were read once, with the first sample.
+                    var a = second.Interface; var b = first.Interface;
+                    a.Mtu = b.Mtu; a.Addresses = b.Addresses; a.IsUp = b.IsUp; a.LinkState = b.LinkState; a.ConfigPath = b.ConfigPath;
+                }
             }
             ctx.Device = second;
             foreach (var p in second.Peers)
@@ -401,7 +408,7 @@ namespace WgTroubleshoot.Diagnosis
                     Summary = "IP forwarding is on now but not set persistently: it is off again after the next reboot.",
                     Evidence = evidence, CanRepair = true, RepairData = new[] { "Interface=" + name },
                 });
-            if (!st.Masquerade && st.Uplink != null)
+            if (!st.Masquerade && st.Uplink != null && st.TunnelSubnets.Length > 0)
                 ctx.Add(new Finding
                 {
                     Id = "WGD501", Severity = "Warning", Cause = nameof(Cause.NatMissing),
