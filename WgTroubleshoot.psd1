@@ -29,6 +29,7 @@
         'Get-WgLog'
         'Get-WgPeer'
         'Invoke-WgDiagnosis'
+        'Invoke-WgRemediation'
         'Test-WgEndpoint'
         'Measure-WgPathMtu'
         'Repair-WgIssue'

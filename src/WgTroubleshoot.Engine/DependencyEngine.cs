@@ -42,6 +42,14 @@ namespace WgTroubleshoot.Engine
             return Convert(stream.Documents[0].RootNode);
         }
 
+        /// <inheritdoc />
+        string IDependencyEngine.Serialize(object data, bool json)
+        {
+            var builder = new YamlDotNet.Serialization.SerializerBuilder();
+            if (json) builder = builder.JsonCompatible();
+            return builder.Build().Serialize(data);
+        }
+
         private static YamlTreeNode Convert(YamlNode node)
         {
             var result = new YamlTreeNode { Line = ToInt(node.Start.Line), Column = ToInt(node.Start.Column) };

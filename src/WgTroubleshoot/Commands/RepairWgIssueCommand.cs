@@ -71,21 +71,9 @@ namespace WgTroubleshoot.Commands
             }
         }
 
-        private IList<ChangeRecord> Invoke(RemediationCall call) => Invoke(call, whatIf: false);
+        private IList<ChangeRecord> Invoke(RemediationCall call) => InvokeRemediation(call, whatIf: false);
 
-        private IList<ChangeRecord> Invoke(RemediationCall call, bool whatIf)
-        {
-            using (var ps = PowerShell.Create(RunspaceMode.CurrentRunspace))
-            {
-                ps.AddCommand(call.Command).AddParameters((System.Collections.IDictionary)call.Parameters);
-                if (whatIf) ps.AddParameter("WhatIf", true);
-                else ps.AddParameter("PassThru", true).AddParameter("Confirm", false);
-                var output = ps.Invoke();
-                if (ps.HadErrors && ps.Streams.Error.Count > 0)
-                    throw new WgException(ErrorIds.ChangeFailed, ErrorCategory.WriteError, $"'{call}' failed: {ps.Streams.Error[0].Exception.Message}", call.ToString(), ps.Streams.Error[0].Exception);
-                return output.Select(o => o?.BaseObject).OfType<ChangeRecord>().ToList();
-            }
-        }
+        private IList<ChangeRecord> Invoke(RemediationCall call, bool whatIf) => InvokeRemediation(call, whatIf);
 
         protected override void StopProcessing() => _stop.Cancel();
     }

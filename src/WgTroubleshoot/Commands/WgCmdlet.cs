@@ -12,6 +12,24 @@ namespace WgTroubleshoot.Commands
     /// </summary>
     public abstract class WgCmdlet : PSCmdlet
     {
+        /// <summary>
+        /// Runs a remediation cmdlet of this module in the current runspace with -PassThru -Confirm:$false (or only
+        /// -WhatIf), from its name and validated parameters (never from text), and returns its change records.
+        /// </summary>
+        internal IList<ChangeRecord> InvokeRemediation(Diagnosis.RemediationCall call, bool whatIf)
+        {
+            using (var ps = PowerShell.Create(RunspaceMode.CurrentRunspace))
+            {
+                ps.AddCommand(call.Command).AddParameters((System.Collections.IDictionary)call.Parameters);
+                if (whatIf) ps.AddParameter("WhatIf", true);
+                else ps.AddParameter("PassThru", true).AddParameter("Confirm", false);
+                var output = ps.Invoke();
+                if (ps.HadErrors && ps.Streams.Error.Count > 0)
+                    throw new WgException(ErrorIds.ChangeFailed, ErrorCategory.WriteError, $"'{call}' failed: {ps.Streams.Error[0].Exception.Message}", call.ToString(), ps.Streams.Error[0].Exception);
+                return output.Select(o => o?.BaseObject).OfType<ChangeRecord>().ToList();
+            }
+        }
+
         private INativeRunner _runner;
 
         /// <summary>For tests: replaces the runner of every new cmdlet instance.</summary>

@@ -19,6 +19,12 @@ namespace WgTroubleshoot.Loading
         /// holds more than one document.
         /// </summary>
         YamlTreeNode ParseYaml(string text);
+
+        /// <summary>
+        /// Writes data made of dictionaries (string keys, insertion order kept), lists, strings, numbers, booleans,
+        /// DateTimes and nulls as YAML, or as JSON when <paramref name="json"/> is true (YamlDotNet).
+        /// </summary>
+        string Serialize(object data, bool json);
     }
 
     /// <summary>The kind of a <see cref="YamlTreeNode"/>.</summary>

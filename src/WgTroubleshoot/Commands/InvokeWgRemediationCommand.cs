@@ -1,0 +1,74 @@
+using System;
+using System.Management.Automation;
+using WgTroubleshoot.Changes;
+using WgTroubleshoot.Diagnosis;
+using WgTroubleshoot.Remediation;
+
+namespace WgTroubleshoot.Commands
+{
+    /// <summary>
+    /// <para type="synopsis">Keeps WireGuard interfaces as a YAML policy says, unattended: diagnose, repair what is allowed, verify, report, exit code.</para>
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Invoke, "WgRemediation", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(RemediationReport))]
+    public sealed class InvokeWgRemediationCommand : WgCmdlet
+    {
+        /// <summary>The remediation policy (YAML).</summary>
+        [Parameter(Mandatory = true, Position = 0)]
+        [ValidateNotNullOrEmpty]
+        public string Policy { get; set; }
+
+        /// <summary>Where to write the report (YAML or JSON, as the policy says).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string ReportPath { get; set; }
+
+        protected override void EndProcessing()
+        {
+            bool whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent;
+            var report = new RemediationReport { Policy = Policy, Host = Environment.MachineName, StartedUtc = DateTime.UtcNow, WhatIf = whatIf };
+            RemediationPolicy policy = null;
+            try
+            {
+                policy = RemediationPolicy.Load(GetUnresolvedProviderPathFromPSPath(Policy));
+                if (!whatIf) Privilege.Demand("A remediation run");
+                var repairer = new Repairer(Runner, call => InvokeRemediation(call, false), WriteVerbose);
+                var run = new RemediationRun(Runner, repairer, (target, action) =>
+                {
+                    if (ShouldProcess(target, action)) return true;
+                    if (whatIf)
+                    {
+                        WriteVerbose($"WhatIf: would run {action} for {target}.");
+                    }
+                    return false;
+                }, WriteVerbose);
+                report = run.Run(policy, whatIf);
+            }
+            catch (WgException ex)
+            {
+                report.Outcome = "Error";
+                report.ExitCode = RemediationExitCode.Error;
+                report.Error = ex.Message;
+                report.FinishedUtc = DateTime.UtcNow;
+                WriteError(ex.ToErrorRecord());
+            }
+            if (ReportPath != null)
+            {
+                var path = GetUnresolvedProviderPathFromPSPath(ReportPath);
+                report.ReportPath = path;
+                try
+                {
+                    RemediationRun.WriteReport(report, path, policy != null && policy.ReportFormat == PolicyReportFormat.Json
+                                                            || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase));
+                }
+                catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException)
+                {
+                    WriteError(new WgException(ErrorIds.ConfigWriteFailed, ErrorCategory.WriteError, $"The report '{path}' could not be written: {ex.Message}", path, ex).ToErrorRecord());
+                }
+            }
+            // Schedulers act on the exit code: the script runs `Invoke-WgRemediation ...; exit $LASTEXITCODE`.
+            SessionState.PSVariable.Set("global:LASTEXITCODE", report.ExitCode);
+            WriteObject(report);
+        }
+    }
+}
