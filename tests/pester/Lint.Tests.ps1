@@ -131,7 +131,7 @@ Describe 'Compare-WgPeerConfig' {
     }
     It 'names each cause of two ends that do not match' {
         $f = Get-ChildItem $ServerConf, $BrokenLaptop | Compare-WgPeerConfig
-        $f.Cause | Sort-Object -Unique | Should -Be @('KeyMismatch', 'PresharedKeyMismatch', 'PortMismatch')
+        $f.Cause | Sort-Object -Unique | Should -Be @('KeyMismatch', 'PortMismatch', 'PresharedKeyMismatch')
         $key = $f | Where-Object Cause -eq KeyMismatch
         $key.File | Should -Be $BrokenLaptop
         $key.Fix | Should -BeLike "PublicKey = $($Server.Public)*"

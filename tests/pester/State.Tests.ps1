@@ -247,6 +247,11 @@ Describe 'Live state in the lab' -Tag Lab -Skip:$LabUnavailable {
                     PublicKey = $PeerKey; Peer = $PeerKey
                     Mtu = 1420
                 }
+                # Inputs of the diagnosis and remediation cmdlets: real findings and a real policy for this interface.
+                $values.InputObject = @(Invoke-WgDiagnosis -Interface $If)
+                $policy = Join-Path ([System.IO.Path]::GetTempPath()) "wgt-policy-$PID.yaml"
+                Set-Content -LiteralPath $policy -Value "interfaces:`n  ${If}:`n    allowedRepairs: [Firewall, Mtu, Forwarding, Nat, Endpoint]`n"
+                $values.Policy = $policy
                 $identity = 'Interface', 'InterfaceName', 'Name', 'Path', 'LiteralPath', 'ConfigPath'
                 $readOnlyVerbs = 'Get', 'Test', 'Find', 'Measure', 'Resolve', 'Show', 'Search', 'Select', 'Compare', 'Trace', 'Watch', 'Read'
                 $ran = [System.Collections.Generic.List[string]]::new()
@@ -259,7 +264,7 @@ Describe 'Live state in the lab' -Tag Lab -Skip:$LabUnavailable {
                     catch { $records.Add($_) }
                 }
                 foreach ($c in (Get-Module WgTroubleshoot).ExportedCmdlets.Values) {
-                    $changes = $c.Verb -notin $readOnlyVerbs
+                    $changes = $c.Verb -notin $readOnlyVerbs -and $c.Name -ne 'Invoke-WgDiagnosis'
                     $canWhatIf = $c.Parameters.ContainsKey('WhatIf')
                     if ($changes -and -not $canWhatIf) { $skipped.Add("$($c.Name): changes state and has no -WhatIf"); continue }
                     $forms = [System.Collections.Generic.List[hashtable]]::new()

@@ -1,0 +1,199 @@
+# The main job in the lab: Invoke-WgDiagnosis finds each fault on the side where it can be seen,
+# Repair-WgIssue makes the tunnel carry traffic again (and a second run finds nothing to repair),
+# a repair that does not verify is rolled back, Invoke-WgRemediation runs by policy with exit codes,
+# findings survive remoting's serialization, and no key ever appears in findings, results or reports.
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot '../lab/WgLab.psm1') -Force
+    $script:LabUnavailable = -not (Test-WgLabPrerequisite)
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../lab/WgLab.psm1') -Force
+    Import-Module $env:WGT_MODULE -Force   # the format views, for the deserialized objects
+    function Invoke-Child([string] $Node, [string] $Script) {
+        $r = Invoke-WgLabPwsh -Lab $lab -Node $Node -Script $Script -AsResult -TimeoutSeconds 240
+        if ($r.Failure) { throw "child failed in ${Node}: $($r.Failure.Exception.Message ?? $r.Failure)" }
+        $script:LastCliXml += $r.CliXml
+        $r.Output
+    }
+    function Assert-NoSecret([string] $Text) {
+        foreach ($s in Get-WgLabSecret -Lab $lab) { $Text.Contains($s) | Should -BeFalse -Because 'no private or preshared key may appear' }
+    }
+    $script:LastCliXml = ''
+}
+
+Describe 'Invoke-WgDiagnosis and Repair-WgIssue in the lab' -Tag Lab -Skip:$LabUnavailable {
+    AfterEach {
+        if ($lab) { Assert-NoSecret $script:LastCliXml; Remove-WgLab -Lab $lab }
+        $script:LastCliXml = ''
+    }
+
+    It 'finds nothing above Info on either side of a healthy tunnel' {
+        $lab = New-WgLab
+        $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15
+        foreach ($node in 'client', 'server') {
+            $f = @(Invoke-Child $node 'Invoke-WgDiagnosis')
+            $f.Count | Should -BeGreaterThan 0
+            @($f | Where-Object Severity -ne 'Info') | Should -BeNullOrEmpty -Because ($f | Out-String)
+            $f[0].Cause | Should -Be 'Healthy'
+            $f[0].PSObject.TypeNames | Should -Contain 'Deserialized.WgTroubleshoot.Finding'
+        }
+    }
+
+    It 'diagnoses <Fault> on the <Node> as <Cause>, repairs it, and a second run has nothing to repair' -ForEach @(
+        @{ Fault = 'FirewallBlocksPort'; Node = 'server'; Cause = 'FirewallBlocksPort'; Check = 'handshake' }
+        @{ Fault = 'TcpOnlyFirewallRule'; Node = 'server'; Cause = 'TcpOnlyFirewallRule'; Check = 'handshake' }
+        @{ Fault = 'ForwardingDisabled'; Node = 'server'; Cause = 'ForwardingDisabled'; Check = 'internet' }
+        @{ Fault = 'NatMissing'; Node = 'server'; Cause = 'NatMissing'; Check = 'internet' }
+        @{ Fault = 'StaleDnsEndpoint'; Node = 'client'; Cause = 'StaleEndpoint'; Check = 'handshake'; HostName = $true }
+        @{ Fault = 'MtuBlackhole'; Node = 'client'; Cause = 'MtuBlackhole'; Check = 'fullsize'; Deep = $true }
+    ) {
+        $lab = New-WgLab -EndpointHostName:([bool]$HostName)
+        $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15
+        Add-WgLabFault -Lab $lab -Fault $Fault
+        $deepArg = if ($Deep) { '-Deep' } else { '' }
+        $f = @(Invoke-Child $Node "Invoke-WgDiagnosis $deepArg")
+        $f[0].Cause | Should -Be $Cause -Because ($f | Format-List | Out-String)
+        $f[0].Severity | Should -BeIn 'Error', 'Warning'
+        $f[0].CanRepair | Should -BeTrue
+        $f[0].Evidence | Should -Not -BeNullOrEmpty
+        $f[0].Remediation | Should -Match '^(Add-WgFirewallRule|Enable-WgForwarding|Update-WgEndpoint|Set-WgMtu) '
+
+        $r = @(Invoke-Child $Node "Invoke-WgDiagnosis $deepArg | Repair-WgIssue -Confirm:`$false")
+        $fix = $r | Where-Object Cause -eq $Cause | Select-Object -First 1
+        $fix.Changed | Should -BeTrue -Because ($r | Format-List | Out-String)
+        $fix.Verified | Should -BeTrue -Because ($r | Format-List | Out-String)
+        $fix.RolledBack | Should -BeFalse
+        $fix.PSObject.TypeNames | Should -Contain 'Deserialized.WgTroubleshoot.RepairResult'
+
+        switch ($Check) {
+            'handshake' { Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 30 | Should -BeTrue }
+            'internet' { Test-WgLabPing -Lab $lab -From client -To 192.0.2.130 -Count 2 -TimeoutSeconds 3 | Should -BeTrue }
+            # A full-size packet at the repaired MTU (1340 = 1400 - 60): 1312 bytes of ICMP payload + 28 of headers.
+            # At the old MTU (1420) WireGuard pads it to 1344 and the 1400-byte path drops it.
+            'fullsize' { Test-WgLabPing -Lab $lab -From client -To 192.0.2.1 -Size 1312 -DontFragment -Count 2 -TimeoutSeconds 3 | Should -BeTrue }
+        }
+        $again = @(Invoke-Child $Node "Invoke-WgDiagnosis $deepArg | Where-Object { `$_.CanRepair -and `$_.Severity -ne 'Info' }")
+        $again | Should -BeNullOrEmpty -Because ($again | Format-List | Out-String)
+    }
+
+    It 'diagnoses <Fault> on the <Node> as <Cause>, which needs a human' -ForEach @(
+        @{ Fault = 'WrongEndpointPort'; Node = 'client'; Cause = 'EndpointUnreachable' }
+        @{ Fault = 'KeyMismatch'; Node = 'server'; Cause = 'KeyMismatch' }
+    ) {
+        $lab = New-WgLab
+        $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15
+        Add-WgLabFault -Lab $lab -Fault $Fault
+        $f = @(Invoke-Child $Node 'Invoke-WgDiagnosis')
+        $f[0].Cause | Should -Be $Cause -Because ($f | Format-List | Out-String)
+        $f[0].Severity | Should -Be 'Error'
+        $f[0].CanRepair | Should -BeFalse
+        $r = @(Invoke-Child $Node 'Invoke-WgDiagnosis | Repair-WgIssue -Confirm:$false')
+        ($r | Where-Object Cause -eq $Cause).Changed | Should -BeFalse
+    }
+
+    It 'compares both ends with -PeerConfigPath: <Fault> is <Cause>' -ForEach @(
+        @{ Fault = 'KeyMismatch'; Cause = 'KeyMismatch' }
+        @{ Fault = 'AllowedIpsMismatch'; Cause = 'AllowedIpsMismatch' }
+    ) {
+        $lab = New-WgLab
+        $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15
+        Add-WgLabFault -Lab $lab -Fault $Fault
+        # The client's file, as the admin would copy it next to the server's.
+        $f = @(Invoke-Child server "Invoke-WgDiagnosis -PeerConfigPath '$($lab.Client.HostConfigPath)'")
+        $f[0].Cause | Should -Be $Cause -Because ($f | Format-List | Out-String)
+        @($f | Where-Object { $_.Cause -eq $Cause -and $_.Id -like 'WG2*' }).Count | Should -BeGreaterThan 0
+    }
+
+    It 'rolls a repair back when it does not verify, leaving the system as it was' {
+        $lab = New-WgLab -EndpointHostName
+        $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15
+        Add-WgLabFault -Lab $lab -Fault StaleDnsEndpoint
+        # The name now points at an address where nothing answers: re-resolving cannot fix the tunnel.
+        $hosts = "/etc/netns/$($lab.Namespaces.client)/hosts"
+        Set-Content -LiteralPath $hosts -Value "127.0.0.1 localhost`n203.0.113.9 vpn.example.test"
+        $cfg = $lab.Client.HostConfigPath
+        $hashBefore = (Get-FileHash $cfg).Hash
+        $before = Invoke-WgLabCommand -Lab $lab -Node client -Command 'sh', '-c', "wg show $($lab.Client.Interface) endpoints; ip -o link show dev $($lab.Client.Interface); nft list ruleset"
+
+        $r = @(Invoke-Child client 'Invoke-WgDiagnosis | Where-Object Cause -eq StaleEndpoint | Repair-WgIssue -Confirm:$false')
+        $r.Count | Should -Be 1
+        $r[0].Changed | Should -BeTrue
+        $r[0].Verified | Should -BeFalse
+        $r[0].RolledBack | Should -BeTrue -Because ($r | Format-List | Out-String)
+        $r[0].Error | Should -Match 'rolled back'
+
+        $after = Invoke-WgLabCommand -Lab $lab -Node client -Command 'sh', '-c', "wg show $($lab.Client.Interface) endpoints; ip -o link show dev $($lab.Client.Interface); nft list ruleset"
+        $after | Should -Be $before
+        (Get-FileHash $cfg).Hash | Should -Be $hashBefore
+    }
+}
+
+Describe 'Invoke-WgRemediation in the lab' -Tag Lab -Skip:$LabUnavailable {
+    BeforeAll {
+        $lab = New-WgLab
+        $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15
+        $dir = Join-Path ([System.IO.Path]::GetTempPath()) "wgt-rem-$($lab.Id)"
+        $null = New-Item -ItemType Directory -Force $dir
+        # The shipped example, pointed at the lab's server interface and a state file of its own.
+        $example = Get-Content -Raw (Join-Path $env:WGT_ROOT 'examples/remediation-policy.yaml')
+        $policy = Join-Path $dir 'policy.yaml'
+        $example.Replace('/var/lib/wgtroubleshoot/state.json', (Join-Path $dir 'state.json')).Replace('  wg0:', "  $($lab.Server.Interface):") |
+            Set-Content -LiteralPath $policy
+        $bad = Join-Path $dir 'bad.yaml'
+        Set-Content -LiteralPath $bad -Value "interfaces:`n  $($lab.Server.Interface):`n    allowedRepairs: [Firewall`n    mtu: nope`n"
+    }
+    AfterAll {
+        Remove-WgLab -Lab $lab
+        Remove-Item -Recurse -Force $dir -ErrorAction SilentlyContinue
+    }
+
+    It 'repairs a broken tunnel with exit code 2, then reports healthy with 0' {
+        Add-WgLabFault -Lab $lab -Fault FirewallBlocksPort
+        $report = Join-Path $dir 'report.yaml'
+        $r = @(Invoke-Child server "Invoke-WgRemediation -Policy '$policy' -ReportPath '$report' -Confirm:`$false; `$LASTEXITCODE")
+        $r[-1] | Should -Be 2 -Because ($r[0] | Format-List * | Out-String)
+        $r[0].Outcome | Should -Be 'Repaired'
+        Test-Path $report | Should -BeTrue
+        $text = Get-Content -Raw $report
+        $text | Should -Match 'outcome: Repaired'
+        $text | Should -Match 'FirewallBlocksPort'
+        Assert-NoSecret $text
+        ([System.IO.File]::GetUnixFileMode($report) -band [System.IO.UnixFileMode]'GroupRead, OtherRead') | Should -Be 0
+        Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 30 | Should -BeTrue
+
+        $r2 = @(Invoke-Child server "Invoke-WgRemediation -Policy '$policy' -ReportPath '$report' -Confirm:`$false; `$LASTEXITCODE")
+        $r2[-1] | Should -Be 0 -Because ($r2[0].Interfaces | Format-List * | Out-String)
+        $r2[0].Outcome | Should -Be 'Healthy'
+    }
+
+    It 'rejects a malformed policy with the error code, the YAML position, and changes nothing' {
+        Add-WgLabFault -Lab $lab -Fault FirewallBlocksPort
+        $before = Invoke-WgLabCommand -Lab $lab -Node server -Command 'nft', 'list', 'ruleset'
+        $res = Invoke-WgLabPwsh -Lab $lab -Node server -AsResult -Script "Invoke-WgRemediation -Policy '$bad' -Confirm:`$false; `$LASTEXITCODE"
+        $res.Output[-1] | Should -Be 1
+        $res.Output[0].Outcome | Should -Be 'Error'
+        $res.Errors[0].FullyQualifiedErrorId | Should -BeLike 'WgPolicyInvalid*'
+        "$($res.Errors[0].Exception.Message)" | Should -Match 'line \d+, column \d+'
+        Invoke-WgLabCommand -Lab $lab -Node server -Command 'nft', 'list', 'ruleset' | Should -Be $before
+        Remove-WgLabFault -Lab $lab -Fault FirewallBlocksPort
+    }
+
+    It 'keeps findings and results usable after remoting serialization (an out-of-process job)' {
+        $out = @(Invoke-Child server @"
+`$m = '$($env:WGT_MODULE)'
+`$j = Start-Job -ScriptBlock { Import-Module `$using:m; Invoke-WgDiagnosis }
+`$f = @(Receive-Job -Job `$j -Wait -AutoRemoveJob)
+[pscustomobject]@{
+    TypeName = `$f[0].PSObject.TypeNames[0]
+    Count = `$f.Count
+    Info = @(`$f | Where-Object Severity -eq Info).Count
+    Table = (`$f | Format-Table | Out-String -Width 200)
+    WhatIf = (`$f | Repair-WgIssue -WhatIf *>&1 | Out-String)
+}
+"@)
+        $out[0].TypeName | Should -Be 'Deserialized.WgTroubleshoot.Finding'
+        $out[0].Info | Should -Be $out[0].Count
+        $out[0].Table | Should -Match 'Severity\s+Interface\s+Cause'
+    }
+}
