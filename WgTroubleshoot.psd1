@@ -38,6 +38,7 @@
         'Trace-WgTraffic'
         'Test-WgConfig'
         'Compare-WgPeerConfig'
+        'Export-WgSupportBundle'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
