@@ -39,6 +39,7 @@
         'Trace-WgTraffic'
         'Test-WgConfig'
         'Compare-WgPeerConfig'
+        'Export-WgSupportBundle'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

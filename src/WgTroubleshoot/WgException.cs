@@ -56,5 +56,7 @@ namespace WgTroubleshoot
         public const string PolicyNotFound = "WgPolicyNotFound";
         public const string PolicyInvalid = "WgPolicyInvalid";
         public const string DependencyLoadFailed = "WgDependencyLoadFailed";
+        public const string FileExists = "WgFileExists";
+        public const string FileWriteFailed = "WgFileWriteFailed";
     }
 }
