@@ -93,6 +93,7 @@ Describe 'Trace-WgTraffic in a real lab' -Tag 'Lab' -Skip:(-not $CanRun) {
             $r.InitiationsIn | Should -BeGreaterThan 0
             $r.ResponsesOut | Should -Be 0
             $r.Reason | Should -Match 'before the local firewall'
+            $r.Reason | Should -Match 'the host firewall drops them: nftables: udp dport \d+ drop'
         }
     }
 
@@ -121,6 +122,7 @@ Describe 'Trace-WgTraffic in a real lab' -Tag 'Lab' -Skip:(-not $CanRun) {
             $r.Verdict.ToString() | Should -Be 'InitiationsUnanswered'
             $r.Peer | Should -BeNullOrEmpty
             $r.InitiationsIn | Should -BeGreaterThan 0
+            $r.Reason | Should -Match 'firewall allows the port, so WireGuard does not accept the initiator'
         }
     }
 

@@ -1,4 +1,5 @@
 using System;
+using WgTroubleshoot.Firewall;
 using WgTroubleshoot.Changes;
 using System.Collections.Generic;
 using System.Globalization;
@@ -80,11 +81,36 @@ namespace WgTroubleshoot.Commands
                 record.RecordType = ProgressRecordType.Completed;
                 WriteProgress(record);
                 if (_stop.IsCancellationRequested) return;
+                NameTheFirewall(results, iface.Name, iface.ListenPort.Value);
                 foreach (var r in results) WriteObject(r);
             }
             catch (WgException ex)
             {
                 ThrowTerminatingError(ex.ToErrorRecord());
+            }
+        }
+
+        /// <summary>
+        /// Initiations that arrive unanswered are dropped after the capture point: when the host firewall blocks the
+        /// port, say so (the deciding rule) instead of leaving the admin to guess between the firewall and the keys.
+        /// </summary>
+        private void NameTheFirewall(List<TrafficTrace> results, string iface, int port)
+        {
+            var unanswered = results.Where(r => r.Verdict == nameof(TrafficVerdict.InitiationsUnanswered) && r.InitiationsIn > 0).ToList();
+            if (unanswered.Count == 0) return;
+            try
+            {
+                var underlay = new FirewallTargets(Runner).Underlay();
+                var q = new FirewallQuery { Port = port, Interface = iface, Underlay = underlay };
+                var blocked = FirewallStatusBuilder.Build(new FirewallInspector(Runner).ReadAll(underlay), q).Where(s => s.Verdict == FirewallVerdict.Blocked).ToList();
+                foreach (var r in unanswered)
+                    r.Reason += blocked.Count > 0
+                        ? " Cause: the host firewall drops them: " + string.Join("; ", blocked.Select(b => $"{b.Backend}: {b.DecidingRule}")) + " (Add-WgFirewallRule opens the port)."
+                        : " The host firewall allows the port, so WireGuard does not accept the initiator's key (compare both ends with Compare-WgPeerConfig).";
+            }
+            catch (WgException ex)
+            {
+                WriteVerbose("The host firewall could not be read: " + ex.Message);
             }
         }
 
