@@ -768,6 +768,11 @@ function Build-Lab($Lab) {
     Write-LabSideConfig $Lab.Client
     Write-LabSideConfig $Lab.Server
     Write-LabHosts $Lab $Lab.Server.Underlay
+    # each node's own, empty /etc/sysctl.d (ip netns exec binds /etc/netns/<ns>/sysctl.d over it): repairs that
+    # make forwarding persistent write there, never into the host's /etc/sysctl.d
+    if (Test-Path /etc/sysctl.d) {
+        foreach ($n in $script:Nodes) { $null = New-Item -ItemType Directory -Force "/etc/netns/$($ns[$n])/sysctl.d" }
+    }
     # name lookups stay inside the lab: each namespace's resolver is a lab address with no DNS server
     # (answered at once with "port unreachable"), so nothing is ever sent to the host's name servers
     if (Test-Path /etc/resolv.conf) {

@@ -137,6 +137,8 @@ Describe 'Invoke-WgRemediation in the lab' -Tag Lab -Skip:$LabUnavailable {
         $null = New-Item -ItemType Directory -Force $dir
         # The shipped example, pointed at the lab's server interface and a state file of its own.
         $example = Get-Content -Raw (Join-Path $env:WGT_ROOT 'examples/remediation-policy.yaml')
+        # The lab has one server interface: keep the example's wg0 entry, drop its second (wg1) one.
+        $example = $example.Substring(0, $example.IndexOf('  # A site-to-site link'))
         $policy = Join-Path $dir 'policy.yaml'
         $example.Replace('/var/lib/wgtroubleshoot/state.json', (Join-Path $dir 'state.json')).Replace('  wg0:', "  $($lab.Server.Interface):") |
             Set-Content -LiteralPath $policy
@@ -152,7 +154,7 @@ Describe 'Invoke-WgRemediation in the lab' -Tag Lab -Skip:$LabUnavailable {
         Add-WgLabFault -Lab $lab -Fault FirewallBlocksPort
         $report = Join-Path $dir 'report.yaml'
         $r = @(Invoke-Child server "Invoke-WgRemediation -Policy '$policy' -ReportPath '$report' -Confirm:`$false; `$LASTEXITCODE")
-        $r[-1] | Should -Be 2 -Because ($r[0] | Format-List * | Out-String)
+        $r[-1] | Should -Be 2 -Because (($r[0] | Format-List * | Out-String) + ($r[0].Interfaces | Format-List * | Out-String) + ($r[0].Interfaces.Findings | Format-List * | Out-String))
         $r[0].Outcome | Should -Be 'Repaired'
         Test-Path $report | Should -BeTrue
         $text = Get-Content -Raw $report
@@ -170,7 +172,7 @@ Describe 'Invoke-WgRemediation in the lab' -Tag Lab -Skip:$LabUnavailable {
     It 'rejects a malformed policy with the error code, the YAML position, and changes nothing' {
         Add-WgLabFault -Lab $lab -Fault FirewallBlocksPort
         $before = Invoke-WgLabCommand -Lab $lab -Node server -Command 'nft', 'list', 'ruleset'
-        $res = Invoke-WgLabPwsh -Lab $lab -Node server -AsResult -Script "Invoke-WgRemediation -Policy '$bad' -Confirm:`$false; `$LASTEXITCODE"
+        $res = Invoke-WgLabPwsh -Lab $lab -Node server -AsResult -Script "Invoke-WgRemediation -Policy '$bad' -Confirm:`$false -ErrorAction Continue; `$LASTEXITCODE"
         $res.Output[-1] | Should -Be 1
         $res.Output[0].Outcome | Should -Be 'Error'
         $res.Errors[0].FullyQualifiedErrorId | Should -BeLike 'WgPolicyInvalid*'
