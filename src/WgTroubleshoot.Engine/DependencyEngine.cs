@@ -25,13 +25,20 @@ namespace WgTroubleshoot.Engine
         YamlTreeNode IDependencyEngine.ParseYaml(string text)
         {
             var stream = new YamlStream();
+            var scanner = new Scanner(new StringReader(text ?? ""));
             try
             {
-                stream.Load(new StringReader(text ?? ""));
+                stream.Load(new Parser(scanner));
             }
             catch (YamlException ex)
             {
                 throw new YamlSyntaxException(ToInt(ex.Start.Line), ToInt(ex.Start.Column), Describe(ex), ex);
+            }
+            catch (InvalidOperationException ex)
+            {
+                // YamlDotNet throws this (not a YamlException) for some broken flow collections: report where its scanner stopped.
+                var at = scanner.CurrentPosition;
+                throw new YamlSyntaxException(ToInt(at.Line), ToInt(at.Column), "the text is not valid YAML here (an unclosed [ or { ?).", ex);
             }
             if (stream.Documents.Count == 0) return null;
             if (stream.Documents.Count > 1)

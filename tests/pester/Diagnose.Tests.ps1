@@ -56,11 +56,22 @@ Describe 'Test-WgHandshake in the lab' -Tag Lab -Skip:$LabUnavailable {
         Invoke-Child client { Test-WgHandshake -SampleSeconds 1 -Quiet } | Should -BeTrue
     }
 
-    It 'keeps Healthy but sees the handshake while AllowedIPs are wrong on the server' {
+    It 'keeps Healthy while AllowedIPs are wrong on the server, and Compare-WgPeerConfig names AllowedIpsMismatch' {
         Add-WgLabFault -Lab $lab -Fault AllowedIpsMismatch
         $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15
         $r = @(Invoke-Child client { Test-WgHandshake -SampleSeconds 2 })
         $r[0].Status | Should -Be 'Healthy' -Because $r[0].Reason
+        # Both ends' real files, as the admin has them.
+        $c = @(Invoke-Child server { param($Mine, $Theirs) Compare-WgPeerConfig -Path $Mine, $Theirs } $lab.Server.ConfigPath, $lab.Client.HostConfigPath)
+        $c.Cause | Should -Contain 'AllowedIpsMismatch'
+        ($c | Where-Object Cause -eq 'AllowedIpsMismatch')[0].Fix | Should -Match '192\.0\.2\.2/32'
+    }
+
+    It 'has Compare-WgPeerConfig name KeyMismatch when the server has another key for the client' {
+        Add-WgLabFault -Lab $lab -Fault KeyMismatch
+        $c = @(Invoke-Child server { param($Mine, $Theirs) Compare-WgPeerConfig -Path $Mine, $Theirs } $lab.Server.ConfigPath, $lab.Client.HostConfigPath)
+        $c.Cause | Should -Contain 'KeyMismatch'
+        ($c | Where-Object Cause -eq 'KeyMismatch')[0].Message | Should -Match ([regex]::Escape($lab.Client.PublicKey))
     }
 }
 

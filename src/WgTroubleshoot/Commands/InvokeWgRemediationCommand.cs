@@ -44,13 +44,14 @@ namespace WgTroubleshoot.Commands
                 }, WriteVerbose);
                 report = run.Run(policy, whatIf);
             }
-            catch (WgException ex)
+            catch (Exception ex) when (!(ex is PipelineStoppedException))
             {
+                var wex = ex as WgException ?? new WgException(ErrorIds.ChangeFailed, ErrorCategory.NotSpecified, "The remediation run failed: " + ex.Message, Policy, ex);
                 report.Outcome = "Error";
                 report.ExitCode = RemediationExitCode.Error;
-                report.Error = ex.Message;
+                report.Error = wex.Message;
                 report.FinishedUtc = DateTime.UtcNow;
-                WriteError(ex.ToErrorRecord());
+                WriteError(wex.ToErrorRecord());
             }
             if (ReportPath != null)
             {

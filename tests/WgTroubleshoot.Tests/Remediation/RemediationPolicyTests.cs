@@ -169,6 +169,7 @@ interfaces:
         [Theory]
         [InlineData("interfaces:\n  wg0:\n    mtu: auto\n   nat: true\n", 4)]        // bad indentation
         [InlineData("interfaces:\n  wg0: {mtu: auto\n", 3)]                       // unclosed flow mapping
+        [InlineData("interfaces:\n  wg0:\n    allowedRepairs: [Firewall\n    mtu: nope\n", 4)] // unclosed flow sequence (YamlDotNet throws InvalidOperationException)
         [InlineData("interfaces:\n  wg0: {}\n  wg0: {}\n", 3)]                    // duplicate key
         [InlineData("interfaces:\n  wg0: \"open\n", 2)]                           // unclosed quote: where it opens
         [InlineData("interfaces:\n  wg0: {}\n---\ninterfaces:\n  wg1: {}\n", 4)]  // two documents
