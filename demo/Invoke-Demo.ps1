@@ -22,7 +22,7 @@ Import-Module (Join-Path $root 'tests/lab/WgLab.psm1') -Force
 function Write-Step([string] $Text) { Write-Host ''; Write-Host "== $Text" -ForegroundColor Cyan }
 function Show([object[]] $Objects, [string[]] $Property) {
     if (-not $Objects) { Write-Host '(nothing)'; return }
-    $Objects | Format-Table -Property $Property -Wrap | Out-String -Width 160 | Write-Host
+    $Objects | Format-Table -Property $Property -AutoSize -Wrap | Out-String -Width 200 | Write-Host
 }
 
 if (-not (Test-WgLabPrerequisite)) {
