@@ -152,6 +152,13 @@ Describe 'Invoke-WgRemediation in the lab' -Tag Lab -Skip:$LabUnavailable {
 
     It 'repairs a broken tunnel with exit code 2, then reports healthy with 0' {
         Add-WgLabFault -Lab $lab -Fault FirewallBlocksPort
+        # -WhatIf first: it says what it would run and changes nothing.
+        $rules = Invoke-WgLabCommand -Lab $lab -Node server -Command 'nft', 'list', 'ruleset'
+        $w = @(Invoke-Child server "Invoke-WgRemediation -Policy '$policy' -WhatIf; `$LASTEXITCODE")
+        $w[-1] | Should -Be 3
+        $w[0].Interfaces[0].NeedsHuman -join ' ' | Should -Match 'WhatIf: Add-WgFirewallRule -Interface'
+        Invoke-WgLabCommand -Lab $lab -Node server -Command 'nft', 'list', 'ruleset' | Should -Be $rules
+        Test-Path (Join-Path $dir 'state.json') | Should -BeFalse
         $report = Join-Path $dir 'report.yaml'
         $r = @(Invoke-Child server "Invoke-WgRemediation -Policy '$policy' -ReportPath '$report' -Confirm:`$false; `$LASTEXITCODE")
         $r[-1] | Should -Be 2 -Because (($r[0] | Format-List * | Out-String) + ($r[0].Interfaces | Format-List * | Out-String) + ($r[0].Interfaces.Findings | Format-List * | Out-String))

@@ -122,7 +122,11 @@ namespace WgTroubleshoot.Remediation
                         needs.Add($"{f.Cause}: {f.Summary} (already {ip.MaxRepairsPerHour} repairs in the last hour: the limit of the policy)");
                         continue;
                     }
-                    if (!_shouldProcess($"{ip.Interface}: {f.Cause}", call.ToString())) continue;
+                    if (!_shouldProcess($"{ip.Interface}: {f.Cause}", call.ToString()))
+                    {
+                        needs.Add($"{f.Cause}: {f.Summary} (not repaired{(whatIf ? " because of -WhatIf" : "")}: {call})");
+                        continue;
+                    }
                     var result = _repairer.Repair(fref);
                     repairs.Add(result);
                     if (result.Changed) state.Add(ip.Interface, f.Cause, DateTime.UtcNow);
