@@ -8,16 +8,7 @@
     Description          = 'Finds out why a WireGuard tunnel does not work and repairs it: live state, configuration, handshakes, traffic, firewall, forwarding, NAT and MTU, as PowerShell objects.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
-    FormatsToProcess     = @(
-        'WgState.format.ps1xml'
-        'WgConfig.format.ps1xml'
-        'WgHost.format.ps1xml'
-        'WgDiagnosis.format.ps1xml'
-        'WgFirewall.format.ps1xml'
-        'WgChange.format.ps1xml'
-        'WgTrace.format.ps1xml'
-        'WgLint.format.ps1xml'
-    )
+    FormatsToProcess     = @('WgTroubleshoot.format.ps1xml')
     CmdletsToExport      = @(
         'Add-WgFirewallRule'
         'Disable-WgForwarding'
