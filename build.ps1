@@ -81,7 +81,7 @@ function Invoke-Build {
         Copy-Item $dll.FullName $target
     }
     $help = Join-Path $Root 'en-US'
-    if (Test-Path $help) { Copy-Item (Join-Path $help '*') (Join-Path $Stage 'en-US') -Recurse -Force }
+    if (Test-Path $help) { Copy-Item (Join-Path $help '*') (Join-Path $Stage 'en-US') -Include '*.xml', '*.txt' -Force }
     Write-Host "Staged $ModuleName $Version in $Stage"
 }
 
@@ -89,7 +89,7 @@ function Invoke-Help {
     $helpGen = Join-Path $Root 'build/HelpGen/HelpGen.csproj'
     if (-not (Test-Path $helpGen)) { Write-Host 'No help generator yet; skipping.'; return }
     Invoke-Native dotnet @('run', '--project', $helpGen, '-c', $Configuration, '--', '--assembly', (Join-Path $Stage "$ModuleName.dll"), '--docs', (Join-Path $Root 'docs'), '--out', (Join-Path $Root 'en-US'))
-    Copy-Item (Join-Path $Root 'en-US/*') (Join-Path $Stage 'en-US') -Recurse -Force
+    Copy-Item (Join-Path $Root 'en-US/*') (Join-Path $Stage 'en-US') -Include '*.xml', '*.txt' -Force
 }
 
 function Get-TrxCounts([string] $Path) {
