@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Management.Automation;
-using System.Text;
 using WgTroubleshoot.Config;
 
 namespace WgTroubleshoot.Bundle
@@ -19,37 +18,14 @@ namespace WgTroubleshoot.Bundle
             if (!overwrite && File.Exists(full)) throw Exists(path);
             if (Directory.Exists(full))
                 throw new WgException(ErrorIds.FileWriteFailed, ErrorCategory.WriteError, $"'{path}' is a directory; give a file name.", path);
-            var dir = Path.GetDirectoryName(full);
-            var tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp");
             try
             {
-                using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
-                {
-                    UnixFile.SetMode(tmp, UnixFile.OwnerReadWrite);
-                    var bytes = new UTF8Encoding(false).GetBytes(text);
-                    fs.Write(bytes, 0, bytes.Length);
-                    fs.Flush(true);
-                }
-                if (File.Exists(full))
-                {
-                    if (!overwrite) throw Exists(path);
-                    File.Replace(tmp, full, null);
-                }
-                else
-                {
-                    File.Move(tmp, full);
-                }
+                Changes.AtomicFile.Write(full, text, UnixFile.OwnerReadWrite, keepBackup: false);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
             {
                 throw new WgException(ErrorIds.FileWriteFailed, ex is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError,
                     $"The support bundle '{path}' could not be written: {ex.Message}", path, ex);
-            }
-            finally
-            {
-                try { if (File.Exists(tmp)) File.Delete(tmp); }
-                catch (IOException) { }
-                catch (UnauthorizedAccessException) { }
             }
         }
 

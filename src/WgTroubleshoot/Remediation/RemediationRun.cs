@@ -202,30 +202,7 @@ namespace WgTroubleshoot.Remediation
         public static void WriteReport(RemediationReport r, string path, bool json)
         {
             var text = DependencyLoader.Engine.Serialize(ToTree(r), json);
-            WriteAtomic(path, text);
-        }
-
-        internal static void WriteAtomic(string path, string text)
-        {
-            var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            var tmp = Path.Combine(dir ?? ".", "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp");
-            try
-            {
-                using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
-                {
-                    if (!UnixFile.IsWindows) UnixFile.SetMode(tmp, Convert.ToInt32("600", 8));
-                    var bytes = new UTF8Encoding(false).GetBytes(text);
-                    fs.Write(bytes, 0, bytes.Length);
-                    fs.Flush(true);
-                }
-                if (File.Exists(path)) File.Replace(tmp, path, null);
-                else File.Move(tmp, path);
-            }
-            finally
-            {
-                if (File.Exists(tmp)) File.Delete(tmp);
-            }
+            Changes.AtomicFile.Write(path, text, Changes.AtomicFile.Private, keepBackup: false);
         }
     }
 
@@ -268,7 +245,7 @@ namespace WgTroubleshoot.Remediation
             {
                 ["interface"] = e.Item1, ["cause"] = e.Item2, ["time"] = e.Item3.ToString("o", CultureInfo.InvariantCulture),
             }).ToList();
-            RemediationRun.WriteAtomic(path, DependencyLoader.Engine.Serialize(new Dictionary<string, object> { ["repairs"] = keep }, true));
+            Changes.AtomicFile.Write(path, DependencyLoader.Engine.Serialize(new Dictionary<string, object> { ["repairs"] = keep }, true), Changes.AtomicFile.Private, keepBackup: false);
         }
     }
 }
