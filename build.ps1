@@ -27,6 +27,8 @@ param(
     # Pester tag filters, for a quicker run while developing (e.g. -ExcludeTag Lab).
     [string[]] $Tag,
     [string[]] $ExcludeTag,
+    # Only these Pester files (paths or names under tests/pester), for a quicker run while developing.
+    [string[]] $PesterFile,
     # Skip xunit or Pester in Test.
     [switch] $SkipXunit,
     [switch] $SkipPester
@@ -127,6 +129,7 @@ function Invoke-Test {
         $pesterArgs = @('-NoProfile', '-NonInteractive', '-File', $runner, '-PesterPath', $pesterPsd1, '-ResultPath', (Join-Path $OutRoot 'pester-counts.json'))
         if ($Tag) { $pesterArgs += @('-Tag', ($Tag -join ',')) }
         if ($ExcludeTag) { $pesterArgs += @('-ExcludeTag', ($ExcludeTag -join ',')) }
+        if ($PesterFile) { $pesterArgs += @('-File', ($PesterFile -join ',')) }
         & $env:WGT_PWSH @pesterArgs
         $countsFile = Join-Path $OutRoot 'pester-counts.json'
         if (Test-Path $countsFile) {

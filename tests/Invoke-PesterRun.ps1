@@ -3,12 +3,18 @@ param(
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $ResultPath,
     [string] $Tag,
-    [string] $ExcludeTag
+    [string] $ExcludeTag,
+    [string] $File
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -Force
 $config = New-PesterConfiguration
 $config.Run.Path = Join-Path $PSScriptRoot 'pester'
+if ($File) {
+    $config.Run.Path = @($File -split ',' | ForEach-Object {
+        if (Test-Path $_) { (Resolve-Path $_).Path } else { Join-Path (Join-Path $PSScriptRoot 'pester') $_ }
+    })
+}
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
 if ($Tag) { $config.Filter.Tag = $Tag -split ',' }
