@@ -457,8 +457,28 @@ $script:FaultCatalog = [ordered]@{
     }
 }
 
+# Faults defined in tests/lab/Faults/*.ps1: each file calls Register-LabFault with its name, side, symptom
+# and two script blocks, { param($Lab, $Node) ... } to inject and { param($Lab) ... } to remove.
+$script:FaultHandlers = @{}
+function Register-LabFault {
+    param(
+        [Parameter(Mandatory)] [string] $Name,
+        [Parameter(Mandatory)] [string] $Side,
+        [Parameter(Mandatory)] [string] $Symptom,
+        [Parameter(Mandatory)] [scriptblock] $Add,
+        [Parameter(Mandatory)] [scriptblock] $Remove
+    )
+    if ($script:FaultCatalog.Contains($Name)) { throw "Lab fault $Name is defined twice" }
+    $script:FaultCatalog[$Name] = @{ Side = $Side; Symptom = $Symptom }
+    $script:FaultHandlers[$Name] = @{ Add = $Add; Remove = $Remove }
+}
+foreach ($faultFile in Get-ChildItem (Join-Path $PSScriptRoot 'Faults') -Filter *.ps1 -ErrorAction SilentlyContinue | Sort-Object Name) {
+    . $faultFile.FullName
+}
+
 function Add-LabFaultCore($Lab, [string] $Fault, [string] $Node) {
     $c = $Lab.Client; $s = $Lab.Server
+    if ($script:FaultHandlers.ContainsKey($Fault)) { & $script:FaultHandlers[$Fault].Add $Lab $Node; return }
     switch ($Fault) {
         'FirewallBlocksPort' {
             Invoke-LabNft $Lab server "table inet wgtfault_port {`n chain input {`n  type filter hook input priority 0; policy accept;`n  udp dport $($s.ListenPort) drop`n }`n}`n"
@@ -529,6 +549,11 @@ function Add-LabFaultCore($Lab, [string] $Fault, [string] $Node) {
 
 function Remove-LabFaultCore($Lab, [string] $Fault) {
     $c = $Lab.Client; $s = $Lab.Server
+    if ($script:FaultHandlers.ContainsKey($Fault)) {
+        & $script:FaultHandlers[$Fault].Remove $Lab
+        $null = $Lab.FaultState.Remove($Fault)
+        return
+    }
     switch ($Fault) {
         'FirewallBlocksPort' {
             Invoke-LabNft $Lab server "delete table inet wgtfault_port`n"
