@@ -994,6 +994,61 @@ function Invoke-WgLabPwsh {
     }
 }
 
+function Test-WgLabTcp {
+    <#
+    .SYNOPSIS
+        A TCP connection and a full-size transfer between two lab nodes: the "works" test.
+    .DESCRIPTION
+        Starts a one-shot socat listener on -Node (default inet, the host beyond the server) that counts what
+        it receives and sends the count back, then sends -Bytes from -From to -To through whatever path the
+        lab routes (through the tunnel for the client). Returns an object: Success (every byte arrived and the
+        count came back), BytesSent, BytesReceived, Error. Bounded by -TimeoutSeconds; both processes are
+        always killed.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] $Lab,
+        [ValidateSet('client', 'server', 'router', 'inet')] [string] $From = 'client',
+        [ValidateSet('client', 'server', 'router', 'inet')] [string] $Node = 'inet',
+        [string] $To = '192.0.2.130',
+        [ValidateRange(1024, 65535)] [int] $Port = 5201,
+        [ValidateRange(1, 67108864)] [int] $Bytes = 1048576,
+        [ValidateRange(1, 60)] [int] $TimeoutSeconds = 15
+    )
+    $srvNs = $Lab.Namespaces[$Node]; $cliNs = $Lab.Namespaces[$From]
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('ip')
+    foreach ($a in @('netns', 'exec', $srvNs, 'timeout', "$TimeoutSeconds", 'socat', '-T', "$TimeoutSeconds",
+            "TCP-LISTEN:$Port,reuseaddr", 'SYSTEM:wc -c')) { $psi.ArgumentList.Add($a) }
+    $psi.UseShellExecute = $false; $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
+    $server = [System.Diagnostics.Process]::Start($psi)
+    try {
+        # Wait (bounded) until the listener is there.
+        $deadline = [DateTime]::UtcNow.AddSeconds(3)
+        do {
+            $ss = Invoke-LabNative -Namespace $srvNs -Command 'ss', '-Hltn', "sport = :$Port" -AllowFailure
+            if ($ss.StdOut.Trim()) { break }
+            Start-Sleep -Milliseconds 50
+        } while ([DateTime]::UtcNow -lt $deadline)
+        $r = Invoke-LabNative -Namespace $cliNs -Command 'sh', '-c', "head -c $Bytes /dev/zero | timeout $TimeoutSeconds socat -T $TimeoutSeconds - TCP:${To}:$Port,connect-timeout=5" -AllowFailure -TimeoutSeconds ($TimeoutSeconds + 5)
+        $count = 0
+        $ok = [int]::TryParse(($r.StdOut.Trim()), [ref] $count)
+        [pscustomobject]@{
+            PSTypeName    = 'WgLab.TcpResult'
+            From          = $From
+            To            = "${To}:$Port"
+            Success       = ($r.ExitCode -eq 0 -and $ok -and $count -eq $Bytes)
+            BytesSent     = $Bytes
+            BytesReceived = $(if ($ok) { $count } else { 0 })
+            Error         = $(if ($r.ExitCode -ne 0) { "exit $($r.ExitCode): $($r.StdErr.Trim())" } elseif (-not $ok) { 'no count came back' } else { $null })
+        }
+    }
+    finally {
+        if (-not $server.HasExited) { try { $server.Kill($true) } catch { } }
+        $null = $server.WaitForExit(3000)
+        $server.Dispose()
+    }
+}
+
 function Test-WgLabPing {
     <#
     .SYNOPSIS
@@ -1135,6 +1190,6 @@ function Reset-WgLabSession {
 
 #endregion
 
-Export-ModuleMember -Function New-WgLab, Remove-WgLab, Invoke-WgLabCommand, Invoke-WgLabPwsh, Test-WgLabPing,
+Export-ModuleMember -Function New-WgLab, Remove-WgLab, Invoke-WgLabCommand, Invoke-WgLabPwsh, Test-WgLabPing, Test-WgLabTcp,
     Wait-WgLabHandshake, Get-WgLabHandshake, Add-WgLabFault, Remove-WgLabFault, Get-WgLabFault, Get-WgLabSecret,
     Reset-WgLabSession, Test-WgLabPrerequisite, ConvertTo-WgLabSetconf
