@@ -69,14 +69,14 @@ Describe 'A support bundle replays elsewhere to the same findings' -Tag Lab, Sna
         $R.SnapshotMode | Should -Be 384 -Because 'the saved snapshot is created 0600'
     }
 
-    It 'Invoke-WgDiagnosis -Snapshot <bundle> here gives the findings the node gave' {
+    It 'Invoke-WgDiagnosis -Snapshot on the bundle, here, gives the findings the node gave' {
         $b = $R.Bundle | ConvertFrom-Json
         $replayed = @(Invoke-WgDiagnosis -Snapshot (Join-Path $Local 'bundle.json'))
         $replayed[0].Cause | Should -Be 'FirewallBlocksPort'
         Get-Shape $replayed | Should -Be (Get-Shape $b.Diagnosis)
     }
 
-    It 'Invoke-WgDiagnosis -Snapshot <saved snapshot> gives the live run''s findings' {
+    It 'Invoke-WgDiagnosis -Snapshot on the saved snapshot gives the live run''s findings' {
         $replayed = @(Invoke-WgDiagnosis -Snapshot (Join-Path $Local 'snapshot.json'))
         Get-Shape $replayed | Should -Be (Get-Shape $R.Live)
         $replayed[0].Evidence | Should -Be $R.Live[0].Evidence

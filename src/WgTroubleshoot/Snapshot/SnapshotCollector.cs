@@ -176,6 +176,16 @@ namespace WgTroubleshoot.Snapshot
             return snap;
         }
 
+        /// <summary>Runs only the given host-wide sources (no interfaces): the facts one cmdlet needs, read the same way as a diagnosis reads them.</summary>
+        public static HostSnapshot CollectHost(INativeRunner runner, Action<string> verbose, params ISnapshotSource[] sources)
+        {
+            var snap = new HostSnapshot { Platform = Privilege.IsLinux ? "Linux" : "Other", Elevated = Privilege.IsElevated(), CollectedAt = DateTime.UtcNow };
+            var ctx = new CollectContext(snap, runner, verbose, CancellationToken.None);
+            foreach (var source in sources) ctx.Run(source.Name, null, () => source.Collect(ctx));
+            snap.CompletedAt = DateTime.UtcNow;
+            return snap;
+        }
+
         private static string SafeHostName()
         {
             try { return Dns.GetHostName(); }
