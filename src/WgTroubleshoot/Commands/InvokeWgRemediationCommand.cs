@@ -32,7 +32,7 @@ namespace WgTroubleshoot.Commands
             {
                 policy = RemediationPolicy.Load(GetUnresolvedProviderPathFromPSPath(Policy));
                 if (!whatIf) Privilege.Demand("A remediation run");
-                var repairer = new Repairer(Runner, call => InvokeRemediation(call, false), WriteVerbose);
+                var repairer = new Repairer(Runner, Repairer.EngineDiagnosis(Runner, WriteVerbose, default(System.Threading.CancellationToken)), WriteVerbose, WriteWarning);
                 var run = new RemediationRun(Runner, repairer, (target, action) =>
                 {
                     if (ShouldProcess(target, action)) return true;

@@ -24,6 +24,8 @@ namespace WgTroubleshoot.Remediation
         Nat,
         /// <summary>Set a peer's endpoint again from its host name.</summary>
         Endpoint,
+        /// <summary>Bring a WireGuard interface that is administratively down up again.</summary>
+        Link,
     }
 
     /// <summary>The format of the report a remediation run writes.</summary>

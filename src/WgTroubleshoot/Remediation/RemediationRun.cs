@@ -74,21 +74,8 @@ namespace WgTroubleshoot.Remediation
             _verbose = verbose ?? (_ => { });
         }
 
-        /// <summary>Which policy repair kind allows a cause's repair; null when the policy has no say (no repair).</summary>
-        public static RepairKind? KindFor(string cause)
-        {
-            switch (cause)
-            {
-                case nameof(Cause.FirewallBlocksPort):
-                case nameof(Cause.TcpOnlyFirewallRule): return RepairKind.Firewall;
-                case nameof(Cause.MtuBlackhole): return RepairKind.Mtu;
-                case nameof(Cause.ForwardingDisabled):
-                case nameof(Cause.ForwardPathBlocked): return RepairKind.Forwarding;
-                case nameof(Cause.NatMissing): return RepairKind.Nat;
-                case nameof(Cause.StaleEndpoint): return RepairKind.Endpoint;
-                default: return null;
-            }
-        }
+        /// <summary>Which policy repair kind allows a cause's repair (from the RemedyCatalog); null when the cause has no repair.</summary>
+        public static RepairKind? KindFor(string cause) => Remedies.RemedyCatalog.KindFor(cause);
 
         public RemediationReport Run(RemediationPolicy policy, bool whatIf)
         {
@@ -111,12 +98,12 @@ namespace WgTroubleshoot.Remediation
                 var done = new HashSet<string>();
                 foreach (var f in findings.Where(x => DiagnosisEngine.Rank(x.Severity) >= (int)Severity.Warning))
                 {
-                    var kind = KindFor(f.Cause);
                     var fref = FindingRef.From(f);
-                    var call = RemediationCall.For(fref);
-                    if (!f.CanRepair || kind == null || call == null) { needs.Add($"{f.Cause}: {f.Summary} ({f.Remediation})"); continue; }
-                    if (!ip.Allows(kind.Value)) { needs.Add($"{f.Cause}: {f.Summary} (the policy does not allow {kind} repairs)"); continue; }
-                    if (!done.Add(call.ToString())) continue;
+                    var call = Remedies.RemedyCatalog.Plan(fref, out var refusal);
+                    if (call == null) { needs.Add($"{f.Cause}: {f.Summary} ({(f.CanRepair && KindFor(f.Cause) != null ? "refused: " + refusal : f.Remediation)})"); continue; }
+                    var kind = call.Kind;
+                    if (!call.Unattended || !ip.Allows(kind)) { needs.Add($"{f.Cause}: {f.Summary} (the policy does not allow {kind} repairs)"); continue; }
+                    if (!done.Add(call.Display)) continue;
                     if (state.CountSince(ip.Interface, DateTime.UtcNow.AddHours(-1)) >= ip.MaxRepairsPerHour)
                     {
                         needs.Add($"{f.Cause}: {f.Summary} (already {ip.MaxRepairsPerHour} repairs in the last hour: the limit of the policy)");
