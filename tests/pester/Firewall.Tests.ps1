@@ -121,6 +121,46 @@ Describe 'Firewall diagnosis and repair in the lab' -Tag Lab -Skip:$LabUnavailab
         }
     }
 
+    Context 'UDP blocked by nftables and by iptables, and the second backend fails' {
+        BeforeAll {
+            Add-WgLabFault -Lab $lab -Fault FirewallBlocksPort
+            Add-WgLabFault -Lab $lab -Fault FirewallBlocksPortIptables
+            # A test seam: iptables wrappers early on PATH that refuse to insert (-I) and pass everything else to the real tool.
+            $script:fakeBin = Join-Path ([System.IO.Path]::GetTempPath()) ("wgr-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+            $null = New-Item -ItemType Directory -Path $fakeBin
+            foreach ($t in 'iptables', 'iptables-nft', 'iptables-legacy') {
+                $real = (Get-Command $t -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
+                $f = Join-Path $fakeBin $t
+                Set-Content -LiteralPath $f -Value "#!/bin/sh`nfor a in `"`$@`"; do [ `"`$a`" = -I ] && { echo 'iptables: forced failure (test)' >&2; exit 4; }; done`nexec '$real' `"`$@`"`n"
+                chmod 755 $f
+            }
+            function script:Get-Normalized($Lab) { (Get-Ruleset $Lab) -replace '\[\d+:\d+\]', '' }
+        }
+        AfterAll {
+            Remove-WgLabFault -Lab $lab -Fault FirewallBlocksPortIptables
+            Remove-WgLabFault -Lab $lab -Fault FirewallBlocksPort
+            Remove-Item -Recurse -Force $fakeBin -ErrorAction SilentlyContinue
+        }
+
+        It 'Add-WgFirewallRule and Repair-WgIssue leave both backends byte-identical to before' {
+            $before = Get-Normalized $lab
+            @(Get-Status $lab | Where-Object Verdict -eq 'Blocked').Count | Should -Be 2
+            $out = Invoke-Server $lab {
+                param($if, $bin)
+                $env:PATH = "${bin}:$env:PATH"
+                $direct = try { Add-WgFirewallRule -Interface $if -Confirm:$false -PassThru -ErrorAction Stop; 'no error' } catch { "$($_.FullyQualifiedErrorId): $($_.Exception.Message)" }
+                $rep = @(Invoke-WgDiagnosis -Interface $if | Where-Object Cause -eq 'FirewallBlocksPort' | Repair-WgIssue -Confirm:$false -WarningAction SilentlyContinue)
+                [pscustomobject]@{ Direct = "$direct"; Repair = $rep }
+            } -ArgumentList $lab.Server.Interface, $fakeBin
+            $out.Direct | Should -Match 'forced failure'
+            $out.Direct | Should -Match 'rolled back: nftables'
+            $out.Repair.Count | Should -Be 1
+            $out.Repair[0].Changed | Should -BeFalse
+            $out.Repair[0].Error | Should -Match 'forced failure.*rolled back: nftables'
+            Get-Normalized $lab | Should -BeExactly $before
+        }
+    }
+
     Context 'only TCP is allowed' {
         BeforeAll { Add-WgLabFault -Lab $lab -Fault TcpOnlyFirewallRule }
         AfterAll { Remove-WgLabFault -Lab $lab -Fault TcpOnlyFirewallRule }

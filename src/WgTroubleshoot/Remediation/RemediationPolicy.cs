@@ -68,7 +68,7 @@ namespace WgTroubleshoot.Remediation
         public int? FirewallPort { get; internal set; }
 
         /// <summary>True: endpoints given as host names are resolved again, as wireguard-tools' reresolve-dns does.</summary>
-        public bool ReresolveEndpoints { get; internal set; }
+        public bool? ReresolveEndpoints { get; internal set; }
 
         /// <summary>The repairs that may run without asking; empty: report only.</summary>
         public RepairKind[] AllowedRepairs { get; internal set; } = new RepairKind[0];
