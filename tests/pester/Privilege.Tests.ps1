@@ -64,7 +64,8 @@ foreach (`$k in `$cases.Keys) {
     It '<Command> answers WgPermissionDenied and names what it could not read or change' -ForEach @(
         @{ Command = 'Set-WgMtu' }, @{ Command = 'Add-WgFirewallRule' }, @{ Command = 'Enable-WgForwarding' },
         @{ Command = 'Disable-WgForwarding' }, @{ Command = 'Update-WgEndpoint' }, @{ Command = 'Repair-WgIssue' },
-        @{ Command = 'Invoke-WgRemediation' }, @{ Command = 'Get-WgInterface' }, @{ Command = 'Get-WgPeer' }
+        @{ Command = 'Invoke-WgRemediation' }, @{ Command = 'Get-WgInterface' }, @{ Command = 'Get-WgPeer' },
+        @{ Command = 'Get-WgFirewallStatus' }, @{ Command = 'Invoke-WgDiagnosis' }
     ) {
         $results.Keys | Should -Contain $Command -Because $raw
         $x = $results[$Command]

@@ -46,7 +46,7 @@ namespace WgTroubleshoot.Commands
             }
             catch (Exception ex) when (!(ex is PipelineStoppedException))
             {
-                var wex = ex as WgException ?? new WgException(ErrorIds.ChangeFailed, ErrorCategory.NotSpecified, "The remediation run failed: " + ex.Message, Policy, ex);
+                var wex = ex as WgException ?? new WgException(ErrorIds.ChangeFailed, ErrorCategory.WriteError, "The remediation run failed: " + ex.Message, Policy, ex);
                 report.Outcome = "Error";
                 report.ExitCode = RemediationExitCode.Error;
                 report.Error = wex.Message;

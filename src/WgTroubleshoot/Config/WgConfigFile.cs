@@ -99,7 +99,7 @@ namespace WgTroubleshoot.Config
             }
             catch (IOException ex)
             {
-                throw new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ReadError,
+                throw new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound,
                     $"The configuration file '{path}' cannot be read: {ex.Message}", path, ex);
             }
         }
@@ -135,7 +135,7 @@ namespace WgTroubleshoot.Config
                 catch (IOException ex)
                 {
                     if (sw.Elapsed >= timeout)
-                        throw new WgException(ErrorIds.ConfigWriteFailed, ErrorCategory.ResourceBusy,
+                        throw new WgException(ErrorIds.ConfigWriteFailed, ErrorCategory.WriteError,
                             $"'{path}' is being changed by another writer (its lock '{lockPath}' was busy for {timeout.TotalSeconds:0.#} seconds).", path, ex);
                     Thread.Sleep(delay);
                     delay = Math.Min(delay * 2, 50);

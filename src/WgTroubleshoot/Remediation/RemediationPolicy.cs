@@ -151,7 +151,7 @@ namespace WgTroubleshoot.Remediation
             }
             catch (IOException ex)
             {
-                throw new WgException(ErrorIds.PolicyInvalid, ErrorCategory.ReadError, $"The remediation policy file {full} cannot be read: {ex.Message}", full, ex);
+                throw new WgException(ErrorIds.PolicyInvalid, ErrorCategory.InvalidData, $"The remediation policy file {full} cannot be read: {ex.Message}", full, ex);
             }
             return Parse(text, full);
         }

@@ -36,12 +36,12 @@ namespace WgTroubleshoot.Remedies
                 .Where(n => n != null && !n.StartsWith("fe80:", System.StringComparison.OrdinalIgnoreCase) && (ipv6 || n.IndexOf(':') < 0))
                 .Distinct().ToList();
             if (subnets.Count == 0)
-                throw new WgException(ErrorIds.InvalidArgument, ErrorCategory.InvalidData, $"{iface.Name} has no addresses: there is no tunnel subnet to masquerade.", iface.Name);
+                throw new WgException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, $"{iface.Name} has no addresses: there is no tunnel subnet to masquerade.", iface.Name);
             var uplink = outInterface ?? new ForwardingReader(ctx.Runner).DefaultRouteDevice(false);
             if (uplink == null)
-                throw new WgException(ErrorIds.NoRoute, ErrorCategory.ObjectNotFound, "There is no IPv4 default route to find the uplink from: name it with -OutInterface.", iface.Name);
+                throw new WgException(ErrorIds.NoRoute, ErrorCategory.ConnectionError, "There is no IPv4 default route to find the uplink from: name it with -OutInterface.", iface.Name);
             if (!IpInfo.LinkExists(uplink))
-                throw new WgException(ErrorIds.InvalidArgument, ErrorCategory.ObjectNotFound, $"The uplink '{uplink}' does not exist.", uplink);
+                throw new WgException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, $"The uplink '{uplink}' does not exist.", uplink);
             ctx.Verbose($"Masquerading {string.Join(", ", subnets)} from {iface.Name} out of {uplink}.");
             var rules = repair.Rules(iface.Name, subnets, uplink);
             var steps = new List<RepairStep> { repair.PlanNatLive(iface.Name, subnets, uplink, enable) };

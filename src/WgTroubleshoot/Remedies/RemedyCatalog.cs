@@ -78,7 +78,7 @@ namespace WgTroubleshoot.Remedies
                     // A port in the finding must be one the interface listens on: a finding cannot open another one.
                     var queries = new Firewall.FirewallTargets(ctx.Runner).Resolve(f.Interface, null);
                     if (port.HasValue && !queries.Any(q => q.Port == port.Value))
-                        throw new WgException(ErrorIds.InvalidArgument, System.Management.Automation.ErrorCategory.InvalidData,
+                        throw new WgException(ErrorIds.InvalidArgument, System.Management.Automation.ErrorCategory.InvalidArgument,
                             $"The finding names UDP port {port.Value}, which {f.Interface} does not listen on ({string.Join(", ", queries.Select(q => q.Port))}): not repaired.", f.Interface);
                     var records = new List<ChangeRecord>();
                     foreach (var q in queries) records.AddRange(FirewallRemedy.Allow(ctx, q, backend));
