@@ -68,13 +68,15 @@ Describe 'Firewall diagnosis and repair in the lab' -Tag Lab -Skip:$LabUnavailab
             $null = New-Item -ItemType Directory -Path $tmp, "$tmp/home"
             try {
                 Copy-Item (Split-Path $env:WGT_MODULE) "$tmp/module" -Recurse
+                # nobody cannot traverse root's home, where the test's pwsh may live: run a copy of it.
+                Copy-Item (Split-Path -Parent (Get-Item $env:WGT_PWSH).FullName) "$tmp/pwsh" -Recurse
                 & chmod -R a+rX $tmp
                 & chown 65534:65534 "$tmp/home"
                 $code = "`$ErrorActionPreference = 'Stop'; Import-Module '$tmp/module/WgTroubleshoot.psd1'; try { Add-WgFirewallRule -Port $($lab.Server.ListenPort) -Confirm:`$false; 'NO-ERROR' } catch { 'ERRORID=' + `$_.FullyQualifiedErrorId }"
                 $r = Invoke-WgLabCommand -Lab $lab -Node server -PassThru -TimeoutSeconds 120 -Command @(
                     'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--',
                     'env', "HOME=$tmp/home", "DOTNET_CLI_HOME=$tmp/home", 'DOTNET_CLI_TELEMETRY_OPTOUT=1',
-                    $env:WGT_PWSH, '-NoProfile', '-NonInteractive', '-Command', $code)
+                    "$tmp/pwsh/$(Split-Path -Leaf $env:WGT_PWSH)", '-NoProfile', '-NonInteractive', '-Command', $code)
                 ($r.StdOut + $r.StdErr) | Should -Match 'ERRORID=WgPermissionDenied,WgTroubleshoot.Commands.AddWgFirewallRuleCommand'
             }
             finally { Remove-Item $tmp -Recurse -Force -ErrorAction SilentlyContinue }

@@ -17,7 +17,9 @@ BeforeAll {
         $r.Output
     }
     function Assert-NoSecret([string] $Text) {
-        foreach ($s in Get-WgLabSecret -Lab $lab) { $Text.Contains($s) | Should -BeFalse -Because 'no private or preshared key may appear' }
+        $secrets = @(Get-WgLabSecret -Lab $lab)
+        $secrets.Count | Should -BeGreaterThan 0 -Because 'a scan for no secrets proves nothing'
+        foreach ($s in $secrets) { $Text.Contains($s) | Should -Be $false -Because 'no private or preshared key may appear' }
     }
     $script:LastCliXml = ''
 }
@@ -89,7 +91,10 @@ Describe 'Invoke-WgDiagnosis and Repair-WgIssue in the lab' -Tag Lab -Skip:$LabU
         $f[0].Severity | Should -Be 'Error'
         $f[0].CanRepair | Should -BeFalse
         $r = @(Invoke-Child $Node 'Invoke-WgDiagnosis | Repair-WgIssue -Confirm:$false')
-        ($r | Where-Object Cause -eq $Cause).Changed | Should -BeFalse
+        $mine = @($r | Where-Object Cause -eq $Cause)
+        $mine.Count | Should -Be 1 -Because ($r | Format-List | Out-String)
+        $mine[0].Changed | Should -Be $false
+        $mine[0].Error | Should -Match "needs a human"
     }
 
     It 'compares both ends with -PeerConfigPath: <Fault> is <Cause>' -ForEach @(
@@ -199,10 +204,17 @@ Describe 'Invoke-WgRemediation in the lab' -Tag Lab -Skip:$LabUnavailable {
     Info = @(`$f | Where-Object Severity -eq Info).Count
     Table = (`$f | Format-Table | Out-String -Width 200)
     WhatIf = (`$f | Repair-WgIssue -WhatIf *>&1 | Out-String)
+    # A deserialized finding made repairable: -WhatIf names the exact command and changes nothing.
+    DownWhatIf = (`$f[0] | Select-Object @{ n = 'Cause'; e = { 'InterfaceDown' } }, Interface, @{ n = 'Severity'; e = { 'Error' } }, @{ n = 'CanRepair'; e = { `$true } }, @{ n = 'RepairData'; e = { @("Interface=`$(`$_.Interface)") } } |
+        Repair-WgIssue -WhatIf *>&1 | Out-String)
+    Interface = `$f[0].Interface
 }
 "@)
         $out[0].TypeName | Should -Be 'Deserialized.WgTroubleshoot.Finding'
         $out[0].Info | Should -Be $out[0].Count
         $out[0].Table | Should -Match 'Severity\s+Interface\s+Cause'
+        $out[0].WhatIf | Should -Not -Match 'Exception|error' -Because $out[0].WhatIf
+        $out[0].DownWhatIf | Should -Match ([regex]::Escape("ip link set dev $($out[0].Interface) up"))
+        $out[0].DownWhatIf | Should -Match 'What if'
     }
 }
