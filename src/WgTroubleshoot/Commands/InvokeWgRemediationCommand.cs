@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Management.Automation;
 using WgTroubleshoot.Changes;
 using WgTroubleshoot.Diagnosis;
@@ -32,7 +33,9 @@ namespace WgTroubleshoot.Commands
             {
                 policy = RemediationPolicy.Load(GetUnresolvedProviderPathFromPSPath(Policy));
                 if (!whatIf) Privilege.Demand("A remediation run");
-                var repairer = new Repairer(Runner, Repairer.EngineDiagnosis(Runner, WriteVerbose, default(System.Threading.CancellationToken)), WriteVerbose, WriteWarning);
+                // Verification reruns the checks the run made: with the path-MTU probe where the policy says mtu: auto.
+                var repairer = new Repairer(Runner, Repairer.EngineDiagnosis(Runner, WriteVerbose, default(System.Threading.CancellationToken),
+                    iface => policy.Interfaces.Any(i => i.Interface == iface && i.MtuAuto)), WriteVerbose, WriteWarning);
                 var run = new RemediationRun(Runner, repairer, (target, action) =>
                 {
                     if (ShouldProcess(target, action)) return true;

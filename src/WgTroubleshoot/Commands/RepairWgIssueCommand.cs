@@ -34,7 +34,9 @@ namespace WgTroubleshoot.Commands
 
         protected override void EndProcessing()
         {
-            var repairer = new Repairer(Runner, Repairer.EngineDiagnosis(Runner, WriteVerbose, _stop.Token), WriteVerbose, WriteWarning, _stop.Token);
+            // An MTU blackhole is only found by the deep diagnosis: its verification runs the same checks.
+            var deep = new HashSet<string>(_findings.Where(x => x.Cause == nameof(Cause.MtuBlackhole)).Select(x => x.Interface));
+            var repairer = new Repairer(Runner, Repairer.EngineDiagnosis(Runner, WriteVerbose, _stop.Token, deep.Contains), WriteVerbose, WriteWarning, _stop.Token);
             var done = new HashSet<string>();
             foreach (var f in _findings)
             {

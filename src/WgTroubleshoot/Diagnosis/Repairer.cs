@@ -37,9 +37,10 @@ namespace WgTroubleshoot.Diagnosis
         }
 
         /// <summary>The verification diagnosis: a fresh read of the host and the same checks the first diagnosis ran.</summary>
-        public static Func<string, IList<Finding>> EngineDiagnosis(INativeRunner runner, Action<string> verbose, CancellationToken cancel)
+        /// <param name="deep">Which interfaces were diagnosed with the path-MTU probe (and are verified with it again).</param>
+        public static Func<string, IList<Finding>> EngineDiagnosis(INativeRunner runner, Action<string> verbose, CancellationToken cancel, Func<string, bool> deep = null)
             => iface => new DiagnosisEngine(runner, verbose ?? (_ => { }), null, cancel)
-                .Run(new DiagnosisOptions { Interfaces = new[] { iface }, SampleSeconds = 2, TraceSeconds = 4 }, _ => { });
+                .Run(new DiagnosisOptions { Interfaces = new[] { iface }, SampleSeconds = 2, TraceSeconds = 4, Deep = deep?.Invoke(iface) ?? false }, _ => { });
 
         /// <summary>The command that fixes the finding (its remedy as a cmdlet call or command), or its Remediation text when it has none.</summary>
         public static string ActionFor(FindingRef f) => RemedyCatalog.Plan(f, out _)?.Display ?? f.Remediation;

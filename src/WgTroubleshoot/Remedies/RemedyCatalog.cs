@@ -70,9 +70,12 @@ namespace WgTroubleshoot.Remedies
             };
             (string, Func<RemedyContext, IList<ChangeRecord>>) Firewall(FindingRef f, Dictionary<string, string> d)
             {
-                d.TryGetValue("Backend", out var backend);
+                // Backend (validated) names where the diagnosis saw the drop; the repair opens the port in every
+                // backend that blocks it, in one transaction: a packet must pass all of them, and a repair of one
+                // backend alone could never verify while another still drops.
                 int? port = d.TryGetValue("Port", out var p) ? Int(p, 1, 65535) : null;
-                var display = "Add-WgFirewallRule -Interface " + f.Interface + (backend != null ? " -Backend " + backend : "");
+                string backend = null;
+                var display = "Add-WgFirewallRule -Interface " + f.Interface;
                 return (display, ctx =>
                 {
                     // A port in the finding must be one the interface listens on: a finding cannot open another one.

@@ -158,7 +158,7 @@ namespace WgTroubleshoot.Tests.Remedies
             => new FindingRef { Cause = cause, Interface = iface, CanRepair = true, Severity = "Error", RepairData = data };
 
         [Theory]
-        [InlineData("FirewallBlocksPort", "Add-WgFirewallRule -Interface wg0 -Backend nftables", "Interface=wg0", "Port=51820", "Backend=nftables")]
+        [InlineData("FirewallBlocksPort", "Add-WgFirewallRule -Interface wg0", "Interface=wg0", "Port=51820", "Backend=nftables")]
         [InlineData("TcpOnlyFirewallRule", "Add-WgFirewallRule -Interface wg0", "Interface=wg0")]
         [InlineData("ForwardingDisabled", "Enable-WgForwarding -Interface wg0", "Interface=wg0")]
         [InlineData("ForwardingDisabled", "Enable-WgForwarding -Interface wg0 -Nat -IPv6", "Interface=wg0", "Nat=true", "IPv6=true")]
