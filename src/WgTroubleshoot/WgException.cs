@@ -13,9 +13,14 @@ namespace WgTroubleshoot
             : base(message, inner)
         {
             ErrorId = errorId;
-            Category = category;
+            // The table is the truth: an ErrorId always carries its documented category.
+            Category = ErrorIds.CategoryOf(errorId) ?? category;
             Target = target;
         }
+
+        /// <summary>An error with the category the ErrorId table gives it.</summary>
+        public WgException(string errorId, string message, object target = null, Exception inner = null)
+            : this(errorId, ErrorIds.CategoryOf(errorId) ?? ErrorCategory.NotSpecified, message, target, inner) { }
 
         /// <summary>Stable identifier scripts can match on (for example "WgInterfaceNotFound").</summary>
         public string ErrorId { get; }
@@ -59,5 +64,45 @@ namespace WgTroubleshoot
         public const string FileExists = "WgFileExists";
         public const string FileWriteFailed = "WgFileWriteFailed";
         public const string SnapshotInvalid = "WgSnapshotInvalid";
+
+        /// <summary>
+        /// The one table of ErrorIds and their ErrorCategory, as about_WgTroubleshoot documents them (a test walks
+        /// every throw site in the source against this table and against the document).
+        /// </summary>
+        public static readonly System.Collections.Generic.IReadOnlyDictionary<string, ErrorCategory> Categories =
+            new System.Collections.Generic.Dictionary<string, ErrorCategory>(StringComparer.Ordinal)
+            {
+                [ToolNotInstalled] = ErrorCategory.NotInstalled,
+                [ToolFailed] = ErrorCategory.InvalidResult,
+                [ToolTimedOut] = ErrorCategory.OperationTimeout,
+                [PermissionDenied] = ErrorCategory.PermissionDenied,
+                [InterfaceNotFound] = ErrorCategory.ObjectNotFound,
+                [PeerNotFound] = ErrorCategory.ObjectNotFound,
+                [ConfigNotFound] = ErrorCategory.ObjectNotFound,
+                [ConfigParseError] = ErrorCategory.InvalidData,
+                [ConfigWriteFailed] = ErrorCategory.WriteError,
+                [InvalidInterfaceName] = ErrorCategory.InvalidArgument,
+                [InvalidKey] = ErrorCategory.InvalidArgument,
+                [UapiError] = ErrorCategory.InvalidResult,
+                [NotSupported] = ErrorCategory.NotImplemented,
+                [NoListenPort] = ErrorCategory.InvalidOperation,
+                [LogReadFailed] = ErrorCategory.ReadError,
+                [InvalidArgument] = ErrorCategory.InvalidArgument,
+                [NoRoute] = ErrorCategory.ConnectionError,
+                [NoEndpoint] = ErrorCategory.ObjectNotFound,
+                [PathMtuUnknown] = ErrorCategory.ConnectionError,
+                [InvalidMtu] = ErrorCategory.InvalidArgument,
+                [ChangeFailed] = ErrorCategory.WriteError,
+                [PolicyNotFound] = ErrorCategory.ObjectNotFound,
+                [PolicyInvalid] = ErrorCategory.InvalidData,
+                [DependencyLoadFailed] = ErrorCategory.NotInstalled,
+                [FileExists] = ErrorCategory.ResourceExists,
+                [FileWriteFailed] = ErrorCategory.WriteError,
+                [SnapshotInvalid] = ErrorCategory.InvalidData,
+            };
+
+        /// <summary>The documented category of an ErrorId; null for an id not in the table.</summary>
+        public static ErrorCategory? CategoryOf(string errorId)
+            => errorId != null && Categories.TryGetValue(errorId, out var c) ? c : (ErrorCategory?)null;
     }
 }

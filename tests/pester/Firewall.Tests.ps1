@@ -68,13 +68,15 @@ Describe 'Firewall diagnosis and repair in the lab' -Tag Lab -Skip:$LabUnavailab
             $null = New-Item -ItemType Directory -Path $tmp, "$tmp/home"
             try {
                 Copy-Item (Split-Path $env:WGT_MODULE) "$tmp/module" -Recurse
+                # nobody cannot traverse root's home, where the test's pwsh may live: run a copy of it.
+                Copy-Item (Split-Path -Parent (Get-Item $env:WGT_PWSH).FullName) "$tmp/pwsh" -Recurse
                 & chmod -R a+rX $tmp
                 & chown 65534:65534 "$tmp/home"
                 $code = "`$ErrorActionPreference = 'Stop'; Import-Module '$tmp/module/WgTroubleshoot.psd1'; try { Add-WgFirewallRule -Port $($lab.Server.ListenPort) -Confirm:`$false; 'NO-ERROR' } catch { 'ERRORID=' + `$_.FullyQualifiedErrorId }"
                 $r = Invoke-WgLabCommand -Lab $lab -Node server -PassThru -TimeoutSeconds 120 -Command @(
                     'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--',
                     'env', "HOME=$tmp/home", "DOTNET_CLI_HOME=$tmp/home", 'DOTNET_CLI_TELEMETRY_OPTOUT=1',
-                    $env:WGT_PWSH, '-NoProfile', '-NonInteractive', '-Command', $code)
+                    "$tmp/pwsh/$(Split-Path -Leaf $env:WGT_PWSH)", '-NoProfile', '-NonInteractive', '-Command', $code)
                 ($r.StdOut + $r.StdErr) | Should -Match 'ERRORID=WgPermissionDenied,WgTroubleshoot.Commands.AddWgFirewallRuleCommand'
             }
             finally { Remove-Item $tmp -Recurse -Force -ErrorAction SilentlyContinue }
@@ -118,6 +120,46 @@ Describe 'Firewall diagnosis and repair in the lab' -Tag Lab -Skip:$LabUnavailab
                 $null = Invoke-WgLabCommand -Lab $lab -Node server -Command $parts
             }
             (@(Get-Status $lab) | Where-Object Verdict -eq 'Blocked').Count | Should -Be 1
+        }
+    }
+
+    Context 'UDP blocked by nftables and by iptables, and the second backend fails' {
+        BeforeAll {
+            Add-WgLabFault -Lab $lab -Fault FirewallBlocksPort
+            Add-WgLabFault -Lab $lab -Fault FirewallBlocksPortIptables
+            # A test seam: iptables wrappers early on PATH that refuse to insert (-I) and pass everything else to the real tool.
+            $script:fakeBin = Join-Path ([System.IO.Path]::GetTempPath()) ("wgr-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+            $null = New-Item -ItemType Directory -Path $fakeBin
+            foreach ($t in 'iptables', 'iptables-nft', 'iptables-legacy') {
+                $real = (Get-Command $t -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
+                $f = Join-Path $fakeBin $t
+                Set-Content -LiteralPath $f -Value "#!/bin/sh`nfor a in `"`$@`"; do [ `"`$a`" = -I ] && { echo 'iptables: forced failure (test)' >&2; exit 4; }; done`nexec '$real' `"`$@`"`n"
+                chmod 755 $f
+            }
+            function script:Get-Normalized($Lab) { (Get-Ruleset $Lab) -replace '\[\d+:\d+\]', '' }
+        }
+        AfterAll {
+            Remove-WgLabFault -Lab $lab -Fault FirewallBlocksPortIptables
+            Remove-WgLabFault -Lab $lab -Fault FirewallBlocksPort
+            Remove-Item -Recurse -Force $fakeBin -ErrorAction SilentlyContinue
+        }
+
+        It 'Add-WgFirewallRule and Repair-WgIssue leave both backends byte-identical to before' {
+            $before = Get-Normalized $lab
+            @(Get-Status $lab | Where-Object Verdict -eq 'Blocked').Count | Should -Be 2
+            $out = Invoke-Server $lab {
+                param($if, $bin)
+                $env:PATH = "${bin}:$env:PATH"
+                $direct = try { Add-WgFirewallRule -Interface $if -Confirm:$false -PassThru -ErrorAction Stop; 'no error' } catch { "$($_.FullyQualifiedErrorId): $($_.Exception.Message)" }
+                $rep = @(Invoke-WgDiagnosis -Interface $if | Where-Object Cause -eq 'FirewallBlocksPort' | Repair-WgIssue -Confirm:$false -WarningAction SilentlyContinue)
+                [pscustomobject]@{ Direct = "$direct"; Repair = $rep }
+            } -ArgumentList $lab.Server.Interface, $fakeBin
+            $out.Direct | Should -Match 'forced failure'
+            $out.Direct | Should -Match 'rolled back: nftables'
+            $out.Repair.Count | Should -Be 1
+            $out.Repair[0].Changed | Should -BeFalse
+            $out.Repair[0].Error | Should -Match 'forced failure.*rolled back: nftables'
+            Get-Normalized $lab | Should -BeExactly $before
         }
     }
 

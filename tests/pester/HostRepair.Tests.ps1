@@ -31,7 +31,7 @@ Describe 'MTU blackhole: Measure-WgPathMtu and Set-WgMtu' -Tag Lab -Skip:(-not $
 
     It 'small packets cross the tunnel, full-size ones do not' {
         Test-WgLabPing -Lab $lab -To 192.0.2.1 -Count 2 | Should -BeTrue
-        Test-WgLabPing -Lab $lab -To 192.0.2.1 -Size (1420 - 28) -DontFragment -Count 2 | Should -BeFalse
+        Test-WgLabPing -Lab $lab -To 192.0.2.1 -Size (1420 - 28) -DontFragment -Count 2 | Should -Be $false
     }
 
     It 'measures PathMtu 1400 and recommends 1340 from the client' {
@@ -42,8 +42,8 @@ Describe 'MTU blackhole: Measure-WgPathMtu and Set-WgMtu' -Tag Lab -Skip:(-not $
         $r.RecommendedMtu | Should -Be 1340
         $r.TunnelMtu | Should -Be 1420
         $r.Blackhole | Should -BeTrue
-        $r.PppoeLikely | Should -BeFalse
-        $r.FullSizePassesInTunnel | Should -BeFalse
+        $r.PppoeLikely | Should -Be $false
+        $r.FullSizePassesInTunnel | Should -Be $false
         $r.TunnelTarget | Should -Be '192.0.2.1'
     }
 
@@ -110,16 +110,16 @@ Describe 'Forwarding and NAT off on the server: Get-WgForwarding and Enable-WgFo
 
     It 'the client reaches the server''s tunnel address but not the internet host' {
         Test-WgLabPing -Lab $lab -To 192.0.2.1 -Count 2 | Should -BeTrue
-        Test-WgLabPing -Lab $lab -To 192.0.2.130 | Should -BeFalse
+        Test-WgLabPing -Lab $lab -To 192.0.2.130 | Should -Be $false
     }
 
     It 'Get-WgForwarding says why' {
         $s = Invoke-WgLabPwsh -Lab $lab -Node server { Get-WgForwarding }
         $s.PSObject.TypeNames[0] | Should -Be 'Deserialized.WgTroubleshoot.ForwardingStatus'
         $s.Interface | Should -Be $lab.Server.Interface
-        $s.IPv4Forwarding | Should -BeFalse
+        $s.IPv4Forwarding | Should -Be $false
         $s.Uplink | Should -Be 'ens3'
-        $s.Masquerade | Should -BeFalse
+        $s.Masquerade | Should -Be $false
         $s.TunnelSubnets | Should -Contain '192.0.2.0/26'
         $s.Verdict | Should -Be 'ForwardingDisabled'
         ($s.Problems -join "`n") | Should -Match 'NatMissing'

@@ -17,7 +17,9 @@ BeforeAll {
         $r.Output
     }
     function Assert-NoSecret([string] $Text) {
-        foreach ($s in Get-WgLabSecret -Lab $lab) { $Text.Contains($s) | Should -BeFalse -Because 'no private or preshared key may appear' }
+        $secrets = @(Get-WgLabSecret -Lab $lab)
+        $secrets.Count | Should -BeGreaterThan 0 -Because 'a scan for no secrets proves nothing'
+        foreach ($s in $secrets) { $Text.Contains($s) | Should -Be $false -Because 'no private or preshared key may appear' }
     }
     $script:LastCliXml = ''
 }
@@ -89,7 +91,10 @@ Describe 'Invoke-WgDiagnosis and Repair-WgIssue in the lab' -Tag Lab -Skip:$LabU
         $f[0].Severity | Should -Be 'Error'
         $f[0].CanRepair | Should -BeFalse
         $r = @(Invoke-Child $Node 'Invoke-WgDiagnosis | Repair-WgIssue -Confirm:$false')
-        ($r | Where-Object Cause -eq $Cause).Changed | Should -BeFalse
+        $mine = @($r | Where-Object Cause -eq $Cause)
+        $mine.Count | Should -Be 1 -Because ($r | Format-List | Out-String)
+        $mine[0].Changed | Should -Be $false
+        $mine[0].Error | Should -Match "needs a human"
     }
 
     It 'compares both ends with -PeerConfigPath: <Fault> is <Cause>' -ForEach @(
@@ -131,7 +136,7 @@ Describe 'Invoke-WgDiagnosis and Repair-WgIssue in the lab' -Tag Lab -Skip:$LabU
 
 Describe 'Invoke-WgRemediation in the lab' -Tag Lab -Skip:$LabUnavailable {
     BeforeAll {
-        $lab = New-WgLab
+        $lab = New-WgLab -EndpointHostName
         $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15
         $dir = Join-Path ([System.IO.Path]::GetTempPath()) "wgt-rem-$($lab.Id)"
         $null = New-Item -ItemType Directory -Force $dir
@@ -144,6 +149,19 @@ Describe 'Invoke-WgRemediation in the lab' -Tag Lab -Skip:$LabUnavailable {
             Set-Content -LiteralPath $policy
         $bad = Join-Path $dir 'bad.yaml'
         Set-Content -LiteralPath $bad -Value "interfaces:`n  $($lab.Server.Interface):`n    allowedRepairs: [Firewall`n    mtu: nope`n"
+        # A policy of one interface with the given keys, a state file of its own and room for repairs.
+        function New-Policy([string] $Name, [string] $Interface, [string[]] $Keys) {
+            $p = Join-Path $dir "$Name.yaml"
+            $text = "stateFile: $(Join-Path $dir "$Name.state.json")`ninterfaces:`n  ${Interface}:`n" + (($Keys + 'maxRepairsPerHour: 10' | ForEach-Object { "    $_" }) -join "`n") + "`n"
+            Set-Content -LiteralPath $p -Value $text
+            $p
+        }
+        # Runs the policy unattended on the node: the report and the exit code.
+        function Invoke-Policy([string] $Node, [string] $Path) {
+            $out = @(Invoke-Child $Node "Invoke-WgRemediation -Policy '$Path' -Confirm:`$false -WarningAction SilentlyContinue; `$LASTEXITCODE")
+            [pscustomobject]@{ Report = $out[0]; Code = $out[-1]; Text = ($out[0].Interfaces | Format-List * | Out-String) + ($out[0].Interfaces.Findings | Format-List Cause, Severity, Summary | Out-String) }
+        }
+        function Get-Sysctl([string] $Key) { (Invoke-WgLabCommand -Lab $lab -Node server -Command 'sysctl', '-n', $Key).Trim() }
     }
     AfterAll {
         Remove-WgLab -Lab $lab
@@ -199,10 +217,97 @@ Describe 'Invoke-WgRemediation in the lab' -Tag Lab -Skip:$LabUnavailable {
     Info = @(`$f | Where-Object Severity -eq Info).Count
     Table = (`$f | Format-Table | Out-String -Width 200)
     WhatIf = (`$f | Repair-WgIssue -WhatIf *>&1 | Out-String)
+    # A deserialized finding made repairable: -WhatIf names the exact command and changes nothing.
+    DownWhatIf = (`$f[0] | Select-Object @{ n = 'Cause'; e = { 'InterfaceDown' } }, Interface, @{ n = 'Severity'; e = { 'Error' } }, @{ n = 'CanRepair'; e = { `$true } }, @{ n = 'RepairData'; e = { @("Interface=`$(`$_.Interface)") } } |
+        Repair-WgIssue -WhatIf *>&1 | Out-String)
+    Interface = `$f[0].Interface
 }
 "@)
         $out[0].TypeName | Should -Be 'Deserialized.WgTroubleshoot.Finding'
         $out[0].Info | Should -Be $out[0].Count
         $out[0].Table | Should -Match 'Severity\s+Interface\s+Cause'
+        $out[0].WhatIf | Should -Not -Match 'Exception|error' -Because $out[0].WhatIf
+        $out[0].DownWhatIf | Should -Match ([regex]::Escape("ip link set dev $($out[0].Interface) up"))
+        $out[0].DownWhatIf | Should -Match 'What if'
+    }
+
+    Context 'each policy key changes what an unattended run does' {
+        It 'maxHandshakeAgeSeconds: a handshake older than the limit counts as down (exit 3), the default limit does not (exit 0)' {
+            $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 20
+            $lenient = Invoke-Policy server (New-Policy 'age180' $lab.Server.Interface @('maxHandshakeAgeSeconds: 180', 'allowedRepairs: []'))
+            $lenient.Code | Should -Be 0 -Because $lenient.Text
+            Start-Sleep -Seconds 2
+            $strict = Invoke-Policy server (New-Policy 'age1' $lab.Server.Interface @('maxHandshakeAgeSeconds: 1', 'allowedRepairs: []'))
+            $strict.Code | Should -Be 3 -Because $strict.Text
+            ($strict.Report.Interfaces[0].NeedsHuman -join ' ') | Should -Match 'maxHandshakeAgeSeconds \(1\)'
+        }
+
+        It 'firewallPort: a port other than the one WireGuard listens on is NeedsHuman' {
+            $ok = Invoke-Policy server (New-Policy 'port-ok' $lab.Server.Interface @("firewallPort: $($lab.Server.ListenPort)", 'allowedRepairs: []'))
+            $ok.Code | Should -Be 0 -Because $ok.Text
+            $wrong = Invoke-Policy server (New-Policy 'port-wrong' $lab.Server.Interface @("firewallPort: $($lab.Server.ListenPort + 1)", 'allowedRepairs: []'))
+            $wrong.Code | Should -Be 3 -Because $wrong.Text
+            ($wrong.Report.Interfaces[0].NeedsHuman -join ' ') | Should -Match "firewallPort is $($lab.Server.ListenPort + 1)"
+        }
+
+        It 'forwarding: false leaves forwarding off as wanted (exit 0); forwarding: true turns it on (exit 2)' {
+            Add-WgLabFault -Lab $lab -Fault ForwardingDisabled
+            try {
+                $off = Invoke-Policy server (New-Policy 'fwd-off' $lab.Server.Interface @('forwarding: false', 'allowedRepairs: [Forwarding]'))
+                $off.Code | Should -Be 0 -Because $off.Text
+                @($off.Report.Interfaces[0].Repairs).Count | Should -Be 0
+                Get-Sysctl net.ipv4.ip_forward | Should -Be '0'
+                $on = Invoke-Policy server (New-Policy 'fwd-on' $lab.Server.Interface @('forwarding: true', 'allowedRepairs: [Forwarding]'))
+                $on.Code | Should -Be 2 -Because $on.Text
+                Get-Sysctl net.ipv4.ip_forward | Should -Be '1'
+            }
+            finally { Remove-WgLabFault -Lab $lab -Fault ForwardingDisabled }
+        }
+
+        It 'nat: false leaves the missing masquerade as wanted (exit 0); nat: true repairs it (exit 2)' {
+            Add-WgLabFault -Lab $lab -Fault NatMissing
+            try {
+                Test-WgLabPing -Lab $lab -From client -To 192.0.2.130 -Count 1 -TimeoutSeconds 2 | Should -Be $false
+                $no = Invoke-Policy server (New-Policy 'nat-off' $lab.Server.Interface @('nat: false', 'allowedRepairs: [Nat, Forwarding]'))
+                $no.Code | Should -Be 0 -Because $no.Text
+                Test-WgLabPing -Lab $lab -From client -To 192.0.2.130 -Count 1 -TimeoutSeconds 2 | Should -Be $false
+                $yes = Invoke-Policy server (New-Policy 'nat-on' $lab.Server.Interface @('nat: true', 'allowedRepairs: [Nat, Forwarding]'))
+                $yes.Code | Should -Be 2 -Because $yes.Text
+                Test-WgLabPing -Lab $lab -From client -To 192.0.2.130 -Count 2 -TimeoutSeconds 3 | Should -BeTrue
+            }
+            finally { Remove-WgLabFault -Lab $lab -Fault NatMissing }
+        }
+
+        It 'reresolveEndpoints: false keeps a drifted endpoint (exit 3) even with Endpoint allowed; true re-resolves it (exit 2)' {
+            Add-WgLabFault -Lab $lab -Fault StaleDnsEndpoint
+            try {
+                $if = $lab.Client.Interface
+                $endpoint = { (Invoke-WgLabCommand -Lab $lab -Node client -Command 'wg', 'show', $if, 'endpoints') }
+                $stale = & $endpoint
+                $no = Invoke-Policy client (New-Policy 'dns-off' $if @('reresolveEndpoints: false', 'allowedRepairs: [Endpoint]'))
+                $no.Code | Should -Be 3 -Because $no.Text
+                ($no.Report.Interfaces[0].NeedsHuman -join ' ') | Should -Match 'reresolveEndpoints: false'
+                & $endpoint | Should -Be $stale
+                $yes = Invoke-Policy client (New-Policy 'dns-on' $if @('reresolveEndpoints: true', 'allowedRepairs: []'))
+                $yes.Code | Should -Be 2 -Because $yes.Text
+                & $endpoint | Should -Not -Be $stale
+            }
+            finally { Remove-WgLabFault -Lab $lab -Fault StaleDnsEndpoint }
+        }
+
+        It 'mtu: auto measures the path MTU and repairs a blackhole (exit 2); without it the MTU is left alone (exit 0)' {
+            Add-WgLabFault -Lab $lab -Fault MtuBlackhole
+            try {
+                $if = $lab.Client.Interface
+                $mtu = { (Invoke-WgLabCommand -Lab $lab -Node client -Command 'cat', "/sys/class/net/$if/mtu").Trim() }
+                $plain = Invoke-Policy client (New-Policy 'mtu-none' $if @('allowedRepairs: [Mtu]'))
+                $plain.Code | Should -Be 0 -Because $plain.Text
+                & $mtu | Should -Be '1420'
+                $auto = Invoke-Policy client (New-Policy 'mtu-auto' $if @('mtu: auto', 'allowedRepairs: [Mtu]'))
+                $auto.Code | Should -Be 2 -Because $auto.Text
+                & $mtu | Should -Be '1340'
+            }
+            finally { Remove-WgLabFault -Lab $lab -Fault MtuBlackhole }
+        }
     }
 }

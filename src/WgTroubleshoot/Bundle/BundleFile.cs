@@ -24,7 +24,7 @@ namespace WgTroubleshoot.Bundle
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
             {
-                throw new WgException(ErrorIds.FileWriteFailed, ex is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError,
+                throw new WgException(ex is UnauthorizedAccessException ? ErrorIds.PermissionDenied : ErrorIds.FileWriteFailed, ex is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError,
                     $"The support bundle '{path}' could not be written: {ex.Message}", path, ex);
             }
         }

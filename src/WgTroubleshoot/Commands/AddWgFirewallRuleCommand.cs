@@ -41,21 +41,13 @@ namespace WgTroubleshoot.Commands
             try
             {
                 Privilege.Demand("Adding a firewall rule");
-                var targets = new FirewallTargets(Runner);
-                var queries = targets.Resolve(Interface, ParameterSetName == "Port" ? Port : (int?)null);
-                foreach (var q in queries) Process(q);
+                var records = Remedies.FirewallRemedy.Allow(RemedyContext(), Interface, ParameterSetName == "Port" ? Port : (int?)null, Backend);
+                if (PassThru) foreach (var r in records) WriteObject(r);
             }
             catch (WgException ex)
             {
                 Fail(ex);
             }
-        }
-
-        private void Process(FirewallQuery q)
-        {
-            var repair = new FirewallRepair(Runner, WriteVerbose, WriteWarning);
-            foreach (var record in repair.Allow(q, Backend, (command, action) => ShouldProcess(command, action)))
-                if (PassThru) WriteObject(record);
         }
     }
 }

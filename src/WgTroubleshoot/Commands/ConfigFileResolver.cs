@@ -20,7 +20,7 @@ namespace WgTroubleshoot.Commands
             {
                 var resolved = cmdlet.GetResolvedProviderPathFromPSPath(path, out var provider);
                 if (provider.Name == "FileSystem") return resolved.ToArray();
-                cmdlet.WriteError(new WgException(ErrorIds.ConfigNotFound, ErrorCategory.InvalidArgument,
+                cmdlet.WriteError(new WgException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument,
                     $"'{path}' is not a file system path.", path).ToErrorRecord());
             }
             catch (ItemNotFoundException ex)

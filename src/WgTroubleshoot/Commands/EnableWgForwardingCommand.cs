@@ -37,44 +37,12 @@ namespace WgTroubleshoot.Commands
         {
             try
             {
-                var sysctl = new SysctlSettings();
-                var repair = new ForwardingRepair(Runner, sysctl);
-                var steps = new List<RepairStep>(repair.PlanSysctl(Enable, IPv6));
-                if (Nat) steps.AddRange(PlanNat(repair));
-                Execute((Enable ? "Enabling" : "Disabling") + " forwarding", steps);
+                Output(Remedies.ForwardingRemedy.Set(RemedyContext(), Enable, Interface, IPv6, Nat, OutInterface));
             }
             catch (WgException ex)
             {
                 ThrowTerminatingError(ex.ToErrorRecord());
             }
-        }
-
-        private IEnumerable<RepairStep> PlanNat(ForwardingRepair repair)
-        {
-            var reader = new WgStateReader(Runner);
-            var devices = reader.Read(Interface == null ? null : new[] { Interface }, ex => throw ex);
-            if (devices.Count != 1)
-                throw new WgException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument,
-                    devices.Count == 0 ? "No WireGuard interface exists here to masquerade for." : "Several WireGuard interfaces exist: name one with -Interface.", Interface);
-            reader.AddLinkDetails(devices);
-            var iface = devices[0].Interface;
-            var subnets = iface.Addresses.Select(NatForwardRules.NetworkOf)
-                .Where(n => n != null && !n.StartsWith("fe80:", System.StringComparison.OrdinalIgnoreCase) && (IPv6 || n.IndexOf(':') < 0))
-                .Distinct().ToList();
-            if (subnets.Count == 0)
-                throw new WgException(ErrorIds.InvalidArgument, ErrorCategory.InvalidData, $"{iface.Name} has no addresses: there is no tunnel subnet to masquerade.", iface.Name);
-            var uplink = OutInterface ?? new ForwardingReader(Runner).DefaultRouteDevice(false);
-            if (uplink == null)
-                throw new WgException(ErrorIds.NoRoute, ErrorCategory.ObjectNotFound, "There is no IPv4 default route to find the uplink from: name it with -OutInterface.", iface.Name);
-            if (!IpInfo.LinkExists(uplink))
-                throw new WgException(ErrorIds.InvalidArgument, ErrorCategory.ObjectNotFound, $"The uplink '{uplink}' does not exist.", uplink);
-            WriteVerbose($"Masquerading {string.Join(", ", subnets)} from {iface.Name} out of {uplink}.");
-            var rules = repair.Rules(iface.Name, subnets, uplink);
-            var steps = new List<RepairStep> { repair.PlanNatLive(iface.Name, subnets, uplink, Enable) };
-            var cfg = WgTroubleshoot.Config.WgConfigLocation.PathForInterface(iface.Name);
-            if (File.Exists(cfg)) steps.Add(repair.PlanNatConfig(cfg, rules, Enable));
-            else WriteWarning($"{cfg} does not exist: the NAT rules are applied now but will not come back when the tunnel is restarted.");
-            return steps;
         }
     }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Management.Automation;
 using WgTroubleshoot.Changes;
 using WgTroubleshoot.Diagnosis;
@@ -32,7 +33,9 @@ namespace WgTroubleshoot.Commands
             {
                 policy = RemediationPolicy.Load(GetUnresolvedProviderPathFromPSPath(Policy));
                 if (!whatIf) Privilege.Demand("A remediation run");
-                var repairer = new Repairer(Runner, call => InvokeRemediation(call, false), WriteVerbose);
+                // Verification reruns the checks the run made: with the path-MTU probe where the policy says mtu: auto.
+                var repairer = new Repairer(Runner, Repairer.EngineDiagnosis(Runner, WriteVerbose, default(System.Threading.CancellationToken),
+                    iface => policy.Interfaces.Any(i => i.Interface == iface && i.MtuAuto)), WriteVerbose, WriteWarning);
                 var run = new RemediationRun(Runner, repairer, (target, action) =>
                 {
                     if (ShouldProcess(target, action)) return true;
@@ -46,7 +49,7 @@ namespace WgTroubleshoot.Commands
             }
             catch (Exception ex) when (!(ex is PipelineStoppedException))
             {
-                var wex = ex as WgException ?? new WgException(ErrorIds.ChangeFailed, ErrorCategory.NotSpecified, "The remediation run failed: " + ex.Message, Policy, ex);
+                var wex = ex as WgException ?? new WgException(ErrorIds.ChangeFailed, ErrorCategory.WriteError, "The remediation run failed: " + ex.Message, Policy, ex);
                 report.Outcome = "Error";
                 report.ExitCode = RemediationExitCode.Error;
                 report.Error = wex.Message;

@@ -34,29 +34,36 @@ namespace WgTroubleshoot.Commands
 
         protected override void EndProcessing()
         {
-            bool whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent;
-            var repairer = new Repairer(Runner, Invoke, WriteVerbose, _stop.Token);
+            // An MTU blackhole is only found by the deep diagnosis: its verification runs the same checks.
+            var deep = new HashSet<string>(_findings.Where(x => x.Cause == nameof(Cause.MtuBlackhole)).Select(x => x.Interface));
+            var repairer = new Repairer(Runner, Repairer.EngineDiagnosis(Runner, WriteVerbose, _stop.Token, deep.Contains), WriteVerbose, WriteWarning, _stop.Token);
             var done = new HashSet<string>();
             foreach (var f in _findings)
             {
-                if (!f.CanRepair)
+                var plan = Remedies.RemedyCatalog.Plan(f, out var refusal);
+                if (plan == null)
                 {
-                    WriteVerbose($"{f.Interface} {f.Cause}: not repairable here ({f.Remediation}).");
-                    WriteObject(repairer.Repair(f));
+                    WriteVerbose($"{f.Interface} {f.Cause}: not repaired ({refusal}).");
+                    var refused = repairer.Repair(f);
+                    if (f.CanRepair && Remedies.RemedyCatalog.KindFor(f.Cause) != null) WriteWarning($"{f.Interface} {f.Cause}: {refused.Error}");
+                    WriteObject(refused);
                     continue;
                 }
-                var action = Repairer.ActionFor(f);
                 // One repair per distinct action: two findings with the same fix are fixed once.
-                if (!done.Add(action)) continue;
-                if (!ShouldProcess($"{f.Interface}: {f.Cause}", action))
+                if (!done.Add(plan.Display)) continue;
+                if (!ShouldProcess($"{f.Interface}: {f.Cause}", plan.Display))
                 {
-                    var call = RemediationCall.For(f);
-                    if (whatIf && call != null) Invoke(call, whatIf: true);
+                    // -WhatIf: show each command the remedy would run, change nothing.
+                    if (MyInvocation.BoundParameters.ContainsKey("WhatIf"))
+                    {
+                        try { plan.Execute(RemedyContext()); }
+                        catch (WgException ex) { WriteVerbose($"{f.Interface} {f.Cause}: {ex.Message}"); }
+                    }
                     continue;
                 }
                 try
                 {
-                    var progress = new ProgressRecord(3, "Repair-WgIssue", $"{f.Interface}: {action}, then verifying");
+                    var progress = new ProgressRecord(3, "Repair-WgIssue", $"{f.Interface}: {plan.Display}, then verifying");
                     WriteProgress(progress);
                     var result = repairer.Repair(f);
                     progress.RecordType = ProgressRecordType.Completed;
@@ -70,10 +77,6 @@ namespace WgTroubleshoot.Commands
                 }
             }
         }
-
-        private IList<ChangeRecord> Invoke(RemediationCall call) => InvokeRemediation(call, whatIf: false);
-
-        private IList<ChangeRecord> Invoke(RemediationCall call, bool whatIf) => InvokeRemediation(call, whatIf);
 
         protected override void StopProcessing() => _stop.Cancel();
     }

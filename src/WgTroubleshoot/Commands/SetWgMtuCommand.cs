@@ -53,23 +53,7 @@ namespace WgTroubleshoot.Commands
         {
             try
             {
-                var reader = new WgStateReader(Runner);
-                var devices = reader.Read(new[] { Interface }, ex => throw ex);
-                reader.AddLinkDetails(devices);
-                var dev = devices.Single();
-                int mtu = Auto ? Measure(dev) : Mtu;
-                MtuRepair.Validate(dev.Interface.Name, mtu, dev.Interface.Addresses);
-                var steps = new List<RepairStep>();
-                if (Scope != MtuScope.Config) steps.Add(MtuRepair.PlanLive(Runner, dev.Interface.Name, dev.Interface.Mtu, mtu));
-                if (Scope != MtuScope.Live)
-                {
-                    var cfg = WgTroubleshoot.Config.WgConfigLocation.PathForInterface(dev.Interface.Name);
-                    if (File.Exists(cfg)) steps.Add(MtuRepair.PlanConfig(cfg, mtu));
-                    else if (Scope == MtuScope.Config)
-                        throw new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound, $"{cfg} does not exist.", cfg);
-                    else WriteWarning($"{cfg} does not exist: the MTU is set on the running interface only.");
-                }
-                Execute("Setting the MTU", steps);
+                Output(Remedies.MtuRemedy.Set(RemedyContext(), Interface, dev => Auto ? Measure(dev) : Mtu, Scope));
             }
             catch (WgException ex)
             {

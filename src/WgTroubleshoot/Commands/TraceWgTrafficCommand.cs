@@ -127,7 +127,7 @@ namespace WgTroubleshoot.Commands
             if (all.Count == 1) return all[0];
             if (all.Count == 0)
                 throw new WgException(ErrorIds.InterfaceNotFound, ErrorCategory.ObjectNotFound, "There is no WireGuard interface on this host to trace.", null);
-            throw new WgException(ErrorIds.InterfaceNotFound, ErrorCategory.InvalidArgument,
+            throw new WgException(ErrorIds.InterfaceNotFound, ErrorCategory.ObjectNotFound,
                 "There are several WireGuard interfaces (" + string.Join(", ", all.Select(d => d.Interface.Name)) + "): name one with -Interface.", null);
         }
     }

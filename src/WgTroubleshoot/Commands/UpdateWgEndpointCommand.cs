@@ -37,7 +37,8 @@ namespace WgTroubleshoot.Commands
             {
                 foreach (var s in EndpointReview.Run(this, Runner, Interface, PublicKey))
                 {
-                    var record = EndpointUpdater.Apply(Runner, s, Force, (command, action) => ShouldProcess(command, action), WriteVerbose);
+                    // Each peer is its own change: one that fails does not undo the others.
+                    var record = Remedies.EndpointRemedy.Apply(RemedyContext(), s, Force);
                     if (record != null && PassThru) WriteObject(record);
                 }
             }

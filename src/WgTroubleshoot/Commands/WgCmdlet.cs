@@ -12,23 +12,10 @@ namespace WgTroubleshoot.Commands
     /// </summary>
     public abstract class WgCmdlet : PSCmdlet
     {
-        /// <summary>
-        /// Runs a remediation cmdlet of this module in the current runspace with -PassThru -Confirm:$false (or only
-        /// -WhatIf), from its name and validated parameters (never from text), and returns its change records.
-        /// </summary>
-        internal IList<ChangeRecord> InvokeRemediation(Diagnosis.RemediationCall call, bool whatIf)
-        {
-            using (var ps = PowerShell.Create(RunspaceMode.CurrentRunspace))
-            {
-                ps.AddCommand(call.Command).AddParameters((System.Collections.IDictionary)call.Parameters);
-                if (whatIf) ps.AddParameter("WhatIf", true);
-                else ps.AddParameter("PassThru", true).AddParameter("Confirm", false);
-                var output = ps.Invoke();
-                if (ps.HadErrors && ps.Streams.Error.Count > 0)
-                    throw new WgException(ErrorIds.ChangeFailed, ErrorCategory.WriteError, $"'{call}' failed: {ps.Streams.Error[0].Exception.Message}", call.ToString(), ps.Streams.Error[0].Exception);
-                return output.Select(o => o?.BaseObject).OfType<ChangeRecord>().ToList();
-            }
-        }
+        /// <summary>The context a remedy runs in from this cmdlet: its runner, a new transaction, its ShouldProcess and streams.</summary>
+        internal Remedies.RemedyContext RemedyContext(Func<string, string, bool> shouldProcess = null)
+            => new Remedies.RemedyContext(Runner, new Changes.Transaction(Runner, WriteVerbose), shouldProcess ?? ((t, a) => ShouldProcess(t, a)),
+                WriteVerbose, WriteWarning, ex => WriteError(ex.ToErrorRecord()));
 
         private INativeRunner _runner;
 

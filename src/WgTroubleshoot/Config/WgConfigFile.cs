@@ -55,6 +55,26 @@ namespace WgTroubleshoot.Config
                 WriteLocked(path, content);
         }
 
+        /// <summary>The writer lock of <paramref name="path"/>, for a change that must not race other writers (a rollback).</summary>
+        internal static IDisposable Lock(string path, TimeSpan? lockTimeout = null) => AcquireLock(path, lockTimeout ?? DefaultLockTimeout);
+
+        /// <summary>
+        /// Under the lock: writes <paramref name="content"/> only when the file still holds <paramref name="expected"/>
+        /// (returns false and leaves it alone otherwise). The .bak is not rotated, so it keeps the version it had.
+        /// </summary>
+        internal static bool RestoreIfUnchanged(string path, byte[] expected, byte[] content, TimeSpan? lockTimeout = null)
+        {
+            using (AcquireLock(path, lockTimeout ?? DefaultLockTimeout))
+            {
+                byte[] now;
+                try { now = File.Exists(path) ? File.ReadAllBytes(path) : null; }
+                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { now = null; }
+                if (now == null || !WgConfigDocument.BytesEqual(now, expected)) return false;
+                WriteLocked(path, content, rotateBackup: false);
+                return true;
+            }
+        }
+
         private static bool Parses(byte[] bytes, string path)
         {
             try { WgConfigParser.Parse(bytes, path); return true; }
@@ -79,7 +99,7 @@ namespace WgTroubleshoot.Config
             }
             catch (IOException ex)
             {
-                throw new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ReadError,
+                throw new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound,
                     $"The configuration file '{path}' cannot be read: {ex.Message}", path, ex);
             }
         }
@@ -115,7 +135,7 @@ namespace WgTroubleshoot.Config
                 catch (IOException ex)
                 {
                     if (sw.Elapsed >= timeout)
-                        throw new WgException(ErrorIds.ConfigWriteFailed, ErrorCategory.ResourceBusy,
+                        throw new WgException(ErrorIds.ConfigWriteFailed, ErrorCategory.WriteError,
                             $"'{path}' is being changed by another writer (its lock '{lockPath}' was busy for {timeout.TotalSeconds:0.#} seconds).", path, ex);
                     Thread.Sleep(delay);
                     delay = Math.Min(delay * 2, 50);
@@ -124,7 +144,7 @@ namespace WgTroubleshoot.Config
         }
 
         /// <summary>The write itself; the caller holds the lock.</summary>
-        private static void WriteLocked(string path, byte[] content)
+        private static void WriteLocked(string path, byte[] content, bool rotateBackup = true)
         {
             var full = Path.GetFullPath(path);
             var dir = Path.GetDirectoryName(full);
@@ -142,8 +162,8 @@ namespace WgTroubleshoot.Config
                 if (File.Exists(full))
                 {
                     // Replace links (or copies) the old file to the backup and renames temp over the original: rename(2) on Unix.
-                    File.Replace(temp, full, backup, ignoreMetadataErrors: true);
-                    UnixFile.SetMode(backup, UnixFile.OwnerReadWrite);
+                    File.Replace(temp, full, rotateBackup ? backup : null, ignoreMetadataErrors: true);
+                    if (rotateBackup) UnixFile.SetMode(backup, UnixFile.OwnerReadWrite);
                 }
                 else
                 {

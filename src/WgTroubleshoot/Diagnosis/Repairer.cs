@@ -5,67 +5,90 @@ using System.Management.Automation;
 using System.Threading;
 using WgTroubleshoot.Changes;
 using WgTroubleshoot.Native;
+using WgTroubleshoot.Remedies;
 using WgTroubleshoot.State;
 
 namespace WgTroubleshoot.Diagnosis
 {
     /// <summary>
-    /// Applies a finding's remediation, verifies it by re-running the diagnosis that found it (and, for a tunnel
-    /// that had a handshake, that it still has one), and rolls the change back when verification fails.
+    /// Applies a finding's remedy (validated by the RemedyCatalog, run directly as a service inside one
+    /// transaction), verifies it by diagnosing again with the same checks (and, for a tunnel that had a
+    /// handshake, that it still has one), and rolls the whole transaction back when verification fails.
     /// </summary>
     public sealed class Repairer
     {
         private readonly INativeRunner _runner;
-        private readonly Func<RemediationCall, IList<ChangeRecord>> _runRemediation;
+        private readonly Func<string, IList<Finding>> _diagnose;
         private readonly Action<string> _verbose;
+        private readonly Action<string> _warn;
         private readonly CancellationToken _cancel;
 
         /// <summary>How long a peer repair waits for the fresh handshake that shows it worked.</summary>
         public TimeSpan HandshakeWait { get; set; } = TimeSpan.FromSeconds(30);
 
-        /// <param name="runRemediation">Runs a remediation cmdlet call (with -PassThru and -Confirm:$false added) and returns its change records.</param>
-        public Repairer(INativeRunner runner, Func<RemediationCall, IList<ChangeRecord>> runRemediation, Action<string> verbose = null, CancellationToken cancel = default(CancellationToken))
+        /// <param name="diagnose">Takes a new snapshot of one interface and runs the checks on it (see <see cref="EngineDiagnosis"/>).</param>
+        public Repairer(INativeRunner runner, Func<string, IList<Finding>> diagnose, Action<string> verbose = null, Action<string> warn = null, CancellationToken cancel = default(CancellationToken))
         {
             _runner = runner;
-            _runRemediation = runRemediation;
+            _diagnose = diagnose ?? EngineDiagnosis(runner, verbose, cancel);
             _verbose = verbose ?? (_ => { });
+            _warn = warn ?? (_ => { });
             _cancel = cancel;
         }
 
-        /// <summary>The command that fixes the finding: the remediation cmdlet call, or for a down link the ip command.</summary>
-        public static string ActionFor(FindingRef f)
-            => f.Cause == nameof(Cause.InterfaceDown) ? $"ip link set dev {f.Interface} up" : RemediationCall.For(f)?.ToString() ?? f.Remediation;
+        /// <summary>The verification diagnosis: a fresh read of the host and the same checks the first diagnosis ran.</summary>
+        /// <param name="deep">Which interfaces were diagnosed with the path-MTU probe (and are verified with it again).</param>
+        public static Func<string, IList<Finding>> EngineDiagnosis(INativeRunner runner, Action<string> verbose, CancellationToken cancel, Func<string, bool> deep = null)
+            => iface => Checks.HostDiagnosis.Run(runner,
+                    new Snapshot.SnapshotRequest { Interfaces = new[] { iface }, SampleSeconds = 2, TraceSeconds = 4, Deep = deep?.Invoke(iface) ?? false },
+                    null, verbose, null, cancel).Findings;
 
-        public RepairResult Repair(FindingRef f)
+        /// <summary>The command that fixes the finding (its remedy as a cmdlet call or command), or its Remediation text when it has none.</summary>
+        public static string ActionFor(FindingRef f) => RemedyCatalog.Plan(f, out _)?.Display ?? f.Remediation;
+
+        public RepairResult Repair(FindingRef f) => Repair(f, null);
+
+        /// <param name="shouldProcess">Asked for every command of the remedy; null: run them (the caller already asked).</param>
+        public RepairResult Repair(FindingRef f, Func<string, string, bool> shouldProcess)
         {
-            var result = new RepairResult { FindingId = f.Id, Cause = f.Cause, Interface = f.Interface, Peer = f.Peer, Action = ActionFor(f) };
-            var call = RemediationCall.For(f);
-            if (!f.CanRepair || (call == null && f.Cause != nameof(Cause.InterfaceDown)))
+            var result = new RepairResult { FindingId = f.Id, Cause = f.Cause, Interface = f.Interface, Peer = f.Peer, Action = f.Remediation };
+            var plan = RemedyCatalog.Plan(f, out var refusal);
+            if (plan == null)
             {
-                result.Error = "Not repaired: this cause needs a human. " + (f.Remediation ?? "");
+                result.Error = f.CanRepair && RemedyCatalog.KindFor(f.Cause) != null
+                    ? "Not repaired: the finding was refused: " + refusal
+                    : "Not repaired: this cause needs a human. " + (f.Remediation ?? "");
                 return result;
             }
+            result.Action = plan.Display;
             Privilege.Demand("Repairing " + f.Cause);
 
-            var before = Diagnose(f.Interface);
+            var before = _diagnose(f.Interface);
             var healthyBefore = HealthyPeers(f.Interface);
             var errorsBefore = new HashSet<string>(before.Where(x => x.Severity == "Error").Select(Key));
             result.Before = Describe(before.Where(x => Matches(x, f)).DefaultIfEmpty(null).First(), f);
             var started = DateTime.UtcNow;
 
+            var tx = new Transaction(_runner, _verbose);
+            var ctx = new RemedyContext(_runner, tx, shouldProcess ?? ((_, __) => true), _verbose, _warn);
             List<ChangeRecord> changes;
             try
             {
-                changes = Apply(f).ToList();
+                _verbose("Running: " + plan.Display);
+                changes = plan.Execute(ctx).ToList();
             }
             catch (WgException ex)
             {
-                result.Error = "The repair failed and nothing is left half-changed: " + ex.Message;
+                // A failing step has already rolled back every change of this repair (its message says how);
+                // a failure between steps rolls back here.
+                var rb = tx.HasChanges ? tx.Rollback() : null;
+                result.Error = "The repair failed: " + ex.Message + (rb != null ? " The changes made were " + rb + "." : "");
                 return result;
             }
             catch (RuntimeException ex)
             {
-                result.Error = "The repair failed: " + ex.Message;
+                var rb = tx.Rollback();
+                result.Error = "The repair failed: " + ex.Message + (rb.Items.Count > 0 ? " The changes made were " + rb + "." : "");
                 return result;
             }
             result.Changes = changes.ToArray();
@@ -73,7 +96,7 @@ namespace WgTroubleshoot.Diagnosis
             result.UndoCommands = changes.Where(c => c.Changed).Reverse().SelectMany(c => c.UndoCommands).ToArray();
 
             if (f.Peer != null) WaitForHandshake(f.Interface, f.Peer, started);
-            var after = Diagnose(f.Interface);
+            var after = _diagnose(f.Interface);
             var problems = new List<string>();
             var still = after.FirstOrDefault(x => Matches(x, f));
             if (still != null) problems.Add($"the diagnosis still finds {f.Cause}: {still.Summary}");
@@ -95,31 +118,13 @@ namespace WgTroubleshoot.Diagnosis
                 result.Error = "Nothing was changed, and the problem remains: " + result.After;
                 return result;
             }
-            var failures = new List<string>();
-            foreach (var c in changes.Where(c => c.Changed).Reverse())
-                failures.AddRange(c.RunUndo(_runner).Select(e => e.Message));
-            result.RolledBack = failures.Count == 0;
+            var rollback = tx.Rollback();
+            result.RolledBack = rollback.Complete;
+            result.RollbackRefused = rollback.Items.Where(i => i.Outcome == UndoOutcome.Refused).Select(i => i.Message).ToArray();
+            if (rollback.Complete) result.UndoCommands = new string[0];
             result.Error = "Verification failed (" + result.After + "); the change was " +
-                           (failures.Count == 0 ? "rolled back." : "rolled back only in part: " + string.Join("; ", failures));
+                           (rollback.Complete ? "rolled back." : rollback + (rollback.AnyRefused ? " (rollback refused where the file changed since the repair)." : "."));
             return result;
-        }
-
-        private IEnumerable<ChangeRecord> Apply(FindingRef f)
-        {
-            if (f.Cause == nameof(Cause.InterfaceDown))
-            {
-                var tx = new ChangeTransaction(_runner, "Bring the interface up");
-                tx.Apply(new NativeCommand("ip", "link", "set", "dev", f.Interface, "up"), new[] { new NativeCommand("ip", "link", "set", "dev", f.Interface, "down") });
-                return new[] { tx.ToRecord(f.Interface, "Bring the interface up", "down", "up") };
-            }
-            var call = RemediationCall.For(f);
-            _verbose("Running: " + call);
-            return _runRemediation(call);
-        }
-
-        private List<Finding> Diagnose(string iface)
-        {
-            return Checks.HostDiagnosis.DiagnoseInterface(_runner, iface, _verbose, _cancel);
         }
 
         private HashSet<string> HealthyPeers(string iface)
@@ -192,61 +197,22 @@ namespace WgTroubleshoot.Diagnosis
     }
 
     /// <summary>
-    /// A remediation as a cmdlet name and validated parameters, built from a finding's Cause and data, never
-    /// from its text: a finding that came through remoting (or was made up) cannot make a repair run anything else.
+    /// The remediation of a finding as the cmdlet call it is equivalent to (shown in Remediation, -WhatIf and
+    /// reports), from the RemedyCatalog: built from the finding's Cause and validated data, never from its text.
+    /// Null when the finding has no valid remedy, or when its remedy is not a cmdlet (InterfaceDown).
     /// </summary>
     public sealed class RemediationCall
     {
-        public string Command { get; private set; }
-        public IDictionary<string, object> Parameters { get; } = new Dictionary<string, object>(StringComparer.OrdinalIgnoreCase);
-
-        private static readonly string[] Backends = { "nftables", "iptables-nft", "iptables-legacy", "ip6tables-nft", "ip6tables-legacy", "ufw", "firewalld" };
+        private RemediationCall(string text) { _text = text; }
+        private readonly string _text;
 
         public static RemediationCall For(FindingRef f)
         {
-            if (f == null || !Config.WgConfigLocation.IsValidInterfaceName(f.Interface)) return null;
-            var c = new RemediationCall();
-            c.Parameters["Interface"] = f.Interface;
-            switch (f.Cause)
-            {
-                case nameof(Cause.FirewallBlocksPort):
-                case nameof(Cause.TcpOnlyFirewallRule):
-                    c.Command = "Add-WgFirewallRule";
-                    var backend = f.Data("Backend");
-                    if (backend != null && Array.IndexOf(Backends, backend) >= 0) c.Parameters["Backend"] = backend;
-                    return c;
-                case nameof(Cause.StaleEndpoint):
-                    var key = f.Data("PublicKey") ?? f.Peer;
-                    if (!Keys.WgKey.IsValid(key)) return null;
-                    c.Command = "Update-WgEndpoint";
-                    c.Parameters["PublicKey"] = new[] { key };
-                    c.Parameters["Interface"] = new[] { f.Interface };
-                    return c;
-                case nameof(Cause.ForwardingDisabled):
-                case nameof(Cause.NatMissing):
-                case nameof(Cause.ForwardPathBlocked):
-                    c.Command = "Enable-WgForwarding";
-                    if (f.Cause != nameof(Cause.ForwardingDisabled) || string.Equals(f.Data("Nat"), "true", StringComparison.OrdinalIgnoreCase))
-                        c.Parameters["Nat"] = new SwitchParameter(true);
-                    if (string.Equals(f.Data("IPv6"), "true", StringComparison.OrdinalIgnoreCase)) c.Parameters["IPv6"] = new SwitchParameter(true);
-                    return c;
-                case nameof(Cause.MtuBlackhole):
-                    if (!int.TryParse(f.Data("Mtu"), out var mtu) || mtu < 576 || mtu > 65535) return null;
-                    c.Command = "Set-WgMtu";
-                    c.Parameters["Mtu"] = mtu;
-                    c.Parameters["Scope"] = "Both";
-                    return c;
-                default:
-                    return null;
-            }
+            var plan = RemedyCatalog.Plan(f, out _);
+            if (plan == null || plan.Kind == Remediation.RepairKind.Link) return null;
+            return new RemediationCall(plan.Display);
         }
 
-        public override string ToString()
-            => Command + string.Concat(Parameters.Select(p => " -" + p.Key + (p.Value is SwitchParameter ? "" : " " + Render(p.Value))));
-
-        private static string Render(object v)
-            => v is string[] a ? string.Join(",", a.Select(Quote)) : Quote(Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture));
-
-        private static string Quote(string s) => s.IndexOfAny(new[] { ' ', '+', '/', '=', '\'', ',' }) >= 0 ? "'" + s.Replace("'", "''") + "'" : s;
+        public override string ToString() => _text;
     }
 }

@@ -30,8 +30,10 @@ namespace WgTroubleshoot.Firewall
                 {
                     _devices = new WgStateReader(_runner).ReadAll();
                 }
-                catch (WgException)
+                catch (WgException ex) when (ex.Category != System.Management.Automation.ErrorCategory.PermissionDenied)
                 {
+                    // No WireGuard state at all (no wg, no socket): the configuration may still name the port.
+                    // Without the privilege to read it, say so instead of "not found".
                     _devices = new List<WgDevice>();
                 }
                 return _devices;

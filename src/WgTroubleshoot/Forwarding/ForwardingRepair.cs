@@ -10,14 +10,17 @@ using WgTroubleshoot.Native;
 
 namespace WgTroubleshoot.Forwarding
 {
-    /// <summary>One step of a repair: what it changes (as a ChangeRecord), how to do it and how to undo it.</summary>
+    /// <summary>
+    /// One step of a repair: what it changes (as a ChangeRecord) and how to apply it through the transaction,
+    /// which records its undo.
+    /// </summary>
     public sealed class RepairStep
     {
         public ChangeRecord Record { get; set; }
         /// <summary>False when the target is already as wanted.</summary>
         public bool Needed { get; set; }
-        public Action Apply { get; set; }
-        public Action Undo { get; set; }
+        /// <summary>Applies the step as part of the transaction (commands and file writes go through it).</summary>
+        public Action<Transaction> Apply { get; set; }
     }
 
     /// <summary>NAT rules for one interface, for the firewall backend in use, as commands and as wg-quick hook lines.</summary>
@@ -115,7 +118,7 @@ namespace WgTroubleshoot.Forwarding
                 var k = key;
                 var cmd = new[] { "-w", key + "=" + want };
                 var undo = new[] { "-w", key + "=" + (now ?? "0") };
-                steps.Add(new RepairStep
+                var step = new RepairStep
                 {
                     Needed = now != want,
                     Record = new ChangeRecord
@@ -124,17 +127,16 @@ namespace WgTroubleshoot.Forwarding
                         Action = NativeRunner.FormatCommandLine("sysctl", cmd),
                         Before = now,
                         After = want,
-                        UndoCommands = new[] { NativeRunner.FormatCommandLine("sysctl", undo) },
                     },
-                    Apply = () => NativeRunner.RunChecked(_runner, "Setting " + k, "sysctl", cmd),
-                    Undo = () => NativeRunner.RunChecked(_runner, "Restoring " + k, "sysctl", undo),
-                });
+                };
+                step.Apply = tx => tx.Run(step.Record, "Setting " + k, new NativeCommand("sysctl", cmd), new NativeCommand("sysctl", undo));
+                steps.Add(step);
             }
 
             var path = _sysctl.OwnFile;
             var existing = File.Exists(path) ? File.ReadAllText(path) : null;
             var text = SysctlSettings.WithSettings(existing, keys.ToDictionary(k => k, k => want));
-            steps.Add(new RepairStep
+            var fileStep = new RepairStep
             {
                 Needed = text != existing,
                 Record = new ChangeRecord
@@ -143,15 +145,10 @@ namespace WgTroubleshoot.Forwarding
                     Action = (existing == null ? "create " : "rewrite ") + path + ": " + string.Join(", ", keys.Select(k => k + " = " + want)),
                     Before = existing,
                     After = text,
-                    UndoCommands = existing == null ? new[] { "rm -f " + NativeRunner.Quote(path) } : new[] { "mv " + NativeRunner.Quote(path + ".bak") + " " + NativeRunner.Quote(path) },
                 },
-                Apply = () => AtomicFile.Write(path, text),
-                Undo = () =>
-                {
-                    if (existing == null) File.Delete(path);
-                    else AtomicFile.Write(path, existing);
-                },
-            });
+            };
+            fileStep.Apply = tx => tx.WriteFile(fileStep.Record, path, text);
+            steps.Add(fileStep);
             return steps;
         }
 
@@ -179,7 +176,7 @@ namespace WgTroubleshoot.Forwarding
             var up = rules.Up; var down = rules.Down;
             var doCmds = enable ? up : down;
             var undoCmds = enable ? down : up;
-            return new RepairStep
+            var step = new RepairStep
             {
                 Needed = enable ? !present : present,
                 Record = new ChangeRecord
@@ -188,11 +185,19 @@ namespace WgTroubleshoot.Forwarding
                     Action = string.Join("; ", doCmds.Select(c => NativeRunner.FormatCommandLine(c[0], c.Skip(1)))),
                     Before = present ? "present" : "absent",
                     After = enable ? "present" : "absent",
-                    UndoCommands = undoCmds.Select(c => NativeRunner.FormatCommandLine(c[0], c.Skip(1))).ToArray(),
                 },
-                Apply = () => { foreach (var c in doCmds) NativeRunner.RunChecked(_runner, "Applying NAT rules", c[0], c.Skip(1)); },
-                Undo = () => { foreach (var c in undoCmds) _runner.Run(c[0], c.Skip(1)); },
             };
+            // Up[i] and Down[i] are built as pairs: each command's undo is its counterpart.
+            step.Apply = tx =>
+            {
+                for (int i = 0; i < doCmds.Count; i++)
+                {
+                    var c = doCmds[i];
+                    var u = i < undoCmds.Count ? new[] { new NativeCommand(undoCmds[i][0], undoCmds[i].Skip(1).ToArray()) } : new NativeCommand[0];
+                    tx.Run(step.Record, enable ? "Applying NAT rules" : "Removing NAT rules", new NativeCommand(c[0], c.Skip(1).ToArray()), u);
+                }
+            };
+            return step;
         }
 
         /// <summary>PostUp/PostDown lines in [Interface] (added when enabling, removed when disabling), through the lossless writer.</summary>
@@ -215,7 +220,7 @@ namespace WgTroubleshoot.Forwarding
             var desc = enable
                 ? $"add to [Interface] of {configPath}: PostUp = {rules.PostUp} / PostDown = {rules.PostDown}"
                 : $"remove from [Interface] of {configPath}: PostUp = {rules.PostUp} / PostDown = {rules.PostDown}";
-            return new RepairStep
+            var step = new RepairStep
             {
                 Needed = !WgConfigDocument.BytesEqual(before, after),
                 Record = new ChangeRecord
@@ -224,11 +229,10 @@ namespace WgTroubleshoot.Forwarding
                     Action = desc,
                     Before = (hasUp ? "PostUp present" : "PostUp absent") + ", " + (hasDown ? "PostDown present" : "PostDown absent"),
                     After = enable ? "PostUp present, PostDown present" : "PostUp absent, PostDown absent",
-                    UndoCommands = new[] { "cp -p " + NativeRunner.Quote(configPath + WgConfigFile.BackupSuffix) + " " + NativeRunner.Quote(configPath) },
                 },
-                Apply = () => WgConfigFile.Edit(configPath, edit),
-                Undo = () => WgConfigFile.Write(configPath, before),
             };
+            step.Apply = tx => tx.EditConfig(step.Record, configPath, edit);
+            return step;
         }
 
         internal static bool HasLine(WgConfigDocument d, string key, string value)

@@ -29,43 +29,6 @@ namespace WgTroubleshoot
         public string[] Notes { get; set; } = new string[0];
         public DateTime Timestamp { get; set; } = DateTime.UtcNow;
 
-        /// <summary>The undo commands in runnable form (not serialized: remoting keeps only the text).</summary>
-        internal List<NativeCommand> Undo { get; set; } = new List<NativeCommand>();
-
-        /// <summary>An undo that is not a command (a file restored from its backup); runs before the commands. Not serialized.</summary>
-        internal Action UndoAction { get; set; }
-
-        /// <summary>Runs the undo (action, then commands) through the runner, all of it even when a part fails; returns the failures.</summary>
-        internal List<WgException> RunUndo(INativeRunner runner)
-        {
-            var failures = new List<WgException>();
-            if (UndoAction != null)
-            {
-                try
-                {
-                    UndoAction();
-                }
-                catch (Exception ex)
-                {
-                    failures.Add(ex as WgException ?? new WgException(ErrorIds.ChangeFailed, System.Management.Automation.ErrorCategory.WriteError,
-                        $"Undoing '{Action}' on {Target} failed: {ex.Message}", Target, ex));
-                }
-            }
-            foreach (var c in Undo)
-            {
-                try
-                {
-                    var r = runner.Run(c.Tool, c.Arguments);
-                    if (!r.Success) failures.Add(NativeRunner.ToError(r, "Undoing '" + Action + "'"));
-                }
-                catch (WgException ex)
-                {
-                    failures.Add(ex);
-                }
-            }
-            return failures;
-        }
-
         public override string ToString() => $"{Action} on {Target}: " + (Changed ? "changed" : "no change needed");
     }
 

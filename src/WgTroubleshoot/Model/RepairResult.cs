@@ -13,6 +13,8 @@ namespace WgTroubleshoot
         /// <summary>The diagnosis no longer finds the cause, nothing new broke, and working sessions still work.</summary>
         public bool Verified { get; set; }
         public bool RolledBack { get; set; }
+        /// <summary>Rollback steps that were refused on purpose, each with why (a file was edited after the repair wrote it, and that edit was kept).</summary>
+        public string[] RollbackRefused { get; set; } = new string[0];
         public string Before { get; set; }
         public string After { get; set; }
         public string Error { get; set; }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using WgTroubleshoot.Changes;
 using WgTroubleshoot.Config;
 using WgTroubleshoot.Forwarding;
 using WgTroubleshoot.Native;
@@ -34,7 +35,7 @@ namespace WgTroubleshoot.Mtu
             var c = CultureInfo.InvariantCulture;
             var args = new[] { "link", "set", "dev", iface, "mtu", mtu.ToString(c) };
             var undoArgs = current.HasValue ? new[] { "link", "set", "dev", iface, "mtu", current.Value.ToString(c) } : null;
-            return new RepairStep
+            var step = new RepairStep
             {
                 Needed = current != mtu,
                 Record = new ChangeRecord
@@ -43,11 +44,11 @@ namespace WgTroubleshoot.Mtu
                     Action = NativeRunner.FormatCommandLine("ip", args),
                     Before = current?.ToString(c),
                     After = mtu.ToString(c),
-                    UndoCommands = undoArgs == null ? new string[0] : new[] { NativeRunner.FormatCommandLine("ip", undoArgs) },
                 },
-                Apply = () => NativeRunner.RunChecked(runner, "Setting the MTU of " + iface, "ip", args),
-                Undo = () => { if (undoArgs != null) runner.Run("ip", undoArgs); },
             };
+            step.Apply = tx => tx.Run(step.Record, "Setting the MTU of " + iface, new NativeCommand("ip", args),
+                undoArgs == null ? new NativeCommand[0] : new[] { new NativeCommand("ip", undoArgs) });
+            return step;
         }
 
         public static RepairStep PlanConfig(string path, int mtu)
@@ -65,7 +66,7 @@ namespace WgTroubleshoot.Mtu
             var value = mtu.ToString(c);
             var preview = WgConfigDocument.Parse(before, path);
             bool changed = preview.SetValue(WgConfigSectionRef.Interface, "MTU", value);
-            return new RepairStep
+            var step = new RepairStep
             {
                 Needed = changed,
                 Record = new ChangeRecord
@@ -74,11 +75,10 @@ namespace WgTroubleshoot.Mtu
                     Action = old == null ? $"add 'MTU = {value}' to [Interface] of {path}" : $"change 'MTU = {old}' to 'MTU = {value}' in [Interface] of {path}",
                     Before = old == null ? "(no MTU line)" : "MTU = " + old,
                     After = "MTU = " + value,
-                    UndoCommands = new[] { "cp -p " + NativeRunner.Quote(path + WgConfigFile.BackupSuffix) + " " + NativeRunner.Quote(path) },
                 },
-                Apply = () => WgConfigFile.Edit(path, d => d.SetValue(WgConfigSectionRef.Interface, "MTU", value)),
-                Undo = () => WgConfigFile.Write(path, before),
             };
+            step.Apply = tx => tx.EditConfig(step.Record, path, d => d.SetValue(WgConfigSectionRef.Interface, "MTU", value));
+            return step;
         }
     }
 }

@@ -24,6 +24,8 @@ namespace WgTroubleshoot.Remediation
         Nat,
         /// <summary>Set a peer's endpoint again from its host name.</summary>
         Endpoint,
+        /// <summary>Bring a WireGuard interface that is administratively down up again.</summary>
+        Link,
     }
 
     /// <summary>The format of the report a remediation run writes.</summary>
@@ -66,7 +68,7 @@ namespace WgTroubleshoot.Remediation
         public int? FirewallPort { get; internal set; }
 
         /// <summary>True: endpoints given as host names are resolved again, as wireguard-tools' reresolve-dns does.</summary>
-        public bool ReresolveEndpoints { get; internal set; }
+        public bool? ReresolveEndpoints { get; internal set; }
 
         /// <summary>The repairs that may run without asking; empty: report only.</summary>
         public RepairKind[] AllowedRepairs { get; internal set; } = new RepairKind[0];
@@ -149,7 +151,7 @@ namespace WgTroubleshoot.Remediation
             }
             catch (IOException ex)
             {
-                throw new WgException(ErrorIds.PolicyInvalid, ErrorCategory.ReadError, $"The remediation policy file {full} cannot be read: {ex.Message}", full, ex);
+                throw new WgException(ErrorIds.PolicyInvalid, ErrorCategory.InvalidData, $"The remediation policy file {full} cannot be read: {ex.Message}", full, ex);
             }
             return Parse(text, full);
         }

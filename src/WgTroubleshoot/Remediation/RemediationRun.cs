@@ -72,23 +72,11 @@ namespace WgTroubleshoot.Remediation
             _repairer = repairer;
             _shouldProcess = shouldProcess;
             _verbose = verbose ?? (_ => { });
+            Diagnose = DefaultDiagnose;
         }
 
-        /// <summary>Which policy repair kind allows a cause's repair; null when the policy has no say (no repair).</summary>
-        public static RepairKind? KindFor(string cause)
-        {
-            switch (cause)
-            {
-                case nameof(Cause.FirewallBlocksPort):
-                case nameof(Cause.TcpOnlyFirewallRule): return RepairKind.Firewall;
-                case nameof(Cause.MtuBlackhole): return RepairKind.Mtu;
-                case nameof(Cause.ForwardingDisabled):
-                case nameof(Cause.ForwardPathBlocked): return RepairKind.Forwarding;
-                case nameof(Cause.NatMissing): return RepairKind.Nat;
-                case nameof(Cause.StaleEndpoint): return RepairKind.Endpoint;
-                default: return null;
-            }
-        }
+        /// <summary>Which policy repair kind allows a cause's repair (from the RemedyCatalog); null when the cause has no repair.</summary>
+        public static RepairKind? KindFor(string cause) => Remedies.RemedyCatalog.KindFor(cause);
 
         public RemediationReport Run(RemediationPolicy policy, bool whatIf)
         {
@@ -102,28 +90,45 @@ namespace WgTroubleshoot.Remediation
                 var needs = new List<string>();
                 var repairs = new List<RepairResult>();
                 var missing = new List<string>();
-                var findings = Checks.HostDiagnosis.Run(_runner, new Snapshot.SnapshotRequest { Interfaces = new[] { ip.Interface } }, ex => missing.Add(ex.Message), _verbose).Findings;
-                findings.AddRange(PolicyFindings(ip, findings));
+                // mtu: auto: the MTU follows the path MTU, so the run measures it (the deep diagnosis).
+                var findings = Diagnose(ip, ex => missing.Add(ex.Message));
+                findings.AddRange(PolicyFindings(ip, findings, needs));
                 r.Findings = findings.ToArray();
                 foreach (var m in missing) needs.Add(m);
+                // A check that could not run leaves the state unknown: never "healthy".
+                foreach (var f in findings.Where(x => x.Cause == "CheckNotRun"))
+                    needs.Add($"CheckNotRun: {f.Summary} (a check could not run, so the interface is not known to be healthy)");
 
                 var done = new HashSet<string>();
-                foreach (var f in findings.Where(x => Checks.Diagnoser.Rank(x.Severity) >= (int)Severity.Warning))
+                foreach (var f in findings.Where(x => Checks.Diagnoser.Rank(x.Severity) >= (int)Severity.Warning && x.Cause != "CheckNotRun"))
                 {
-                    var kind = KindFor(f.Cause);
+                    // What the policy says the host must look like wins over the diagnosis' default expectations.
+                    if (ip.Forwarding == false && f.Cause == nameof(Cause.ForwardingDisabled)) { _verbose($"{f.Cause}: as the policy wants (forwarding: false)."); continue; }
+                    if (ip.Nat == false && f.Cause == nameof(Cause.NatMissing)) { _verbose($"{f.Cause}: as the policy wants (nat: false)."); continue; }
                     var fref = FindingRef.From(f);
-                    var call = RemediationCall.For(fref);
-                    if (!f.CanRepair || kind == null || call == null) { needs.Add($"{f.Cause}: {f.Summary} ({f.Remediation})"); continue; }
-                    if (!ip.Allows(kind.Value)) { needs.Add($"{f.Cause}: {f.Summary} (the policy does not allow {kind} repairs)"); continue; }
-                    if (!done.Add(call.ToString())) continue;
+                    if (ip.Nat.HasValue && (f.Cause == nameof(Cause.ForwardingDisabled)))
+                        fref.RepairData = fref.RepairData.Where(d => !d.StartsWith("Nat=", StringComparison.Ordinal)).Concat(new[] { "Nat=" + (ip.Nat.Value ? "true" : "false") }).ToArray();
+                    var call = Remedies.RemedyCatalog.Plan(fref, out var refusal);
+                    if (call == null) { needs.Add($"{f.Cause}: {f.Summary} ({(f.CanRepair && KindFor(f.Cause) != null ? "refused: " + refusal : f.Remediation)})"); continue; }
+                    var kind = call.Kind;
+                    bool allowed = call.Unattended && ip.Allows(kind);
+                    // reresolveEndpoints: true is the re-resolving repair itself; false forbids it whatever allowedRepairs says.
+                    if (kind == RepairKind.Endpoint && ip.ReresolveEndpoints.HasValue) allowed = ip.ReresolveEndpoints.Value && ip.MaxRepairsPerHour > 0;
+                    if (!allowed)
+                    {
+                        needs.Add($"{f.Cause}: {f.Summary} (" + (kind == RepairKind.Endpoint && ip.ReresolveEndpoints == false
+                            ? "the policy does not re-resolve endpoints: reresolveEndpoints: false)" : $"the policy does not allow {kind} repairs)"));
+                        continue;
+                    }
+                    if (!done.Add(call.Display)) continue;
                     if (state.CountSince(ip.Interface, DateTime.UtcNow.AddHours(-1)) >= ip.MaxRepairsPerHour)
                     {
                         needs.Add($"{f.Cause}: {f.Summary} (already {ip.MaxRepairsPerHour} repairs in the last hour: the limit of the policy)");
                         continue;
                     }
-                    if (!_shouldProcess($"{ip.Interface}: {f.Cause}", call.ToString()))
+                    if (!_shouldProcess($"{ip.Interface}: {f.Cause}", call.Display))
                     {
-                        needs.Add($"{f.Cause}: {f.Summary} (not repaired{(whatIf ? " because of -WhatIf" : "")}: {call})");
+                        needs.Add($"{f.Cause}: {f.Summary} (not repaired{(whatIf ? " because of -WhatIf" : "")}: {call.Display})");
                         continue;
                     }
                     var result = _repairer.Repair(fref);
@@ -146,8 +151,51 @@ namespace WgTroubleshoot.Remediation
             return report;
         }
 
-        /// <summary>The desired state the policy states beyond the diagnosis: a fixed MTU.</summary>
-        private IEnumerable<Finding> PolicyFindings(InterfacePolicy ip, List<Finding> found)
+        /// <summary>The diagnosis of one interface; replaceable, so the run can be pointed at another diagnosis core.</summary>
+        public Func<InterfacePolicy, Action<WgException>, List<Finding>> Diagnose { get; set; }
+
+        private List<Finding> DefaultDiagnose(InterfacePolicy ip, Action<WgException> notFound)
+            => Checks.HostDiagnosis.Run(_runner, new Snapshot.SnapshotRequest { Interfaces = new[] { ip.Interface }, Deep = ip.MtuAuto }, notFound, _verbose).Findings;
+
+        /// <summary>
+        /// The desired state the policy states beyond the diagnosis: a fixed MTU, forwarding on or off, the
+        /// firewall port, and the handshake age limit. Findings it can repair are returned; what only a human
+        /// can settle is added to <paramref name="needs"/>.
+        /// </summary>
+        private IEnumerable<Finding> PolicyFindings(InterfacePolicy ip, List<Finding> found, List<string> needs)
+        {
+            var list = new List<Finding>(MtuFindings(ip, found));
+            State.WgDevice dev = null;
+            try { dev = new State.WgStateReader(_runner).Read(new[] { ip.Interface }, _ => { }).FirstOrDefault(); }
+            catch (WgException ex) { needs.Add($"The policy checks of {ip.Interface} could not run: {ex.Message}"); }
+            if (dev != null)
+            {
+                if (ip.FirewallPort.HasValue && dev.Interface.ListenPort != ip.FirewallPort)
+                    needs.Add($"{ip.Interface} listens on UDP {dev.Interface.ListenPort?.ToString(CultureInfo.InvariantCulture) ?? "(none)"}, but the policy's firewallPort is {ip.FirewallPort.Value}: the port the firewall lets in and the port WireGuard uses differ.");
+                foreach (var p in dev.Peers.Where(p => p.HandshakeAge.HasValue && p.HandshakeAge.Value.TotalSeconds > ip.MaxHandshakeAgeSeconds))
+                    if (!found.Any(x => x.Peer == p.PublicKey && Checks.Diagnoser.Rank(x.Severity) >= (int)Severity.Warning))
+                        needs.Add($"peer {p.Name ?? p.PublicKey}: the latest handshake is {(int)p.HandshakeAge.Value.TotalSeconds} s old, older than the policy's maxHandshakeAgeSeconds ({ip.MaxHandshakeAgeSeconds}): it counts as down.");
+            }
+            if (ip.Forwarding.HasValue)
+            {
+                var sysctl = new Forwarding.SysctlSettings();
+                var on = Forwarding.SysctlSettings.IsOn(sysctl.ReadRuntime(Forwarding.ForwardingRepair.IPv4Key));
+                if (ip.Forwarding.Value && !on && !found.Any(f => f.Cause == nameof(Cause.ForwardingDisabled)))
+                    list.Add(new Finding
+                    {
+                        Id = "WGD620", Severity = "Warning", Cause = nameof(Cause.ForwardingDisabled), Interface = ip.Interface, Role = "Host",
+                        Summary = "IPv4 forwarding is off; the policy wants it on (forwarding: true).",
+                        Evidence = new[] { "net.ipv4.ip_forward = 0" }, CanRepair = true,
+                        RepairData = new[] { "Interface=" + ip.Interface, "Nat=" + (ip.Nat == true ? "true" : "false") },
+                        Remediation = $"Enable-WgForwarding -Interface {ip.Interface}" + (ip.Nat == true ? " -Nat" : ""),
+                    });
+                if (!ip.Forwarding.Value && on)
+                    needs.Add($"IPv4 forwarding is on; the policy wants it off (forwarding: false). Turning it off is not done unattended: Disable-WgForwarding.");
+            }
+            return list;
+        }
+
+        private IEnumerable<Finding> MtuFindings(InterfacePolicy ip, List<Finding> found)
         {
             if (ip.Mtu.HasValue && !found.Any(f => f.Cause == nameof(Cause.MtuBlackhole)))
             {

@@ -51,7 +51,7 @@ namespace WgTroubleshoot.State
             }
             catch (SocketException ex)
             {
-                throw new WgException(ErrorIds.UapiError, ErrorCategory.ConnectionError,
+                throw new WgException(ErrorIds.UapiError, ErrorCategory.InvalidResult,
                     $"The userspace WireGuard socket of '{name}' did not answer: {ex.Message}", name, ex);
             }
             return Parse(name, reply, nowUtc);
@@ -62,7 +62,7 @@ namespace WgTroubleshoot.State
             var endpointType = Type.GetType("System.Net.Sockets.UnixDomainSocketEndPoint, System.Net.Sockets")
                                ?? Type.GetType("System.Net.Sockets.UnixDomainSocketEndPoint, System");
             if (endpointType == null)
-                throw new WgException(ErrorIds.UapiError, ErrorCategory.NotImplemented,
+                throw new WgException(ErrorIds.NotSupported, ErrorCategory.NotImplemented,
                     "This PowerShell cannot open Unix sockets; install wireguard-tools (wg).", socketPath);
             var ep = (EndPoint)Activator.CreateInstance(endpointType, socketPath);
             using (var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))

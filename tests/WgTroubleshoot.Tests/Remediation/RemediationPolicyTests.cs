@@ -67,7 +67,7 @@ interfaces:
             Assert.Null(wg1.Forwarding);
             Assert.Null(wg1.Nat);
             Assert.Null(wg1.FirewallPort);
-            Assert.False(wg1.ReresolveEndpoints);
+            Assert.Null(wg1.ReresolveEndpoints); // not given: allowedRepairs decides
             Assert.Empty(wg1.AllowedRepairs);
             Assert.False(wg1.Allows(RepairKind.Mtu));
             Assert.Equal("wg1: report only", wg1.ToString());
