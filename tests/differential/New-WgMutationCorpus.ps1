@@ -192,9 +192,11 @@ foreach ($key in $quick.Keys) {
             'saveconfig' { "SaveConfig = $v" }
             'hook' { if ($v -eq '(bare)') { 'PostUp' } else { "PostUp = $v" } }
         }
-        $addr = if ($key -eq 'address') { @() } else { @('Address = 10.66.0.2/24') }
+        # Each item its own subnet, so that items can come up side by side in one namespace.
+        $net = "10.66.$($id % 250)"
+        $addr = if ($key -eq 'address') { @() } else { @("Address = $net.2/24") }
         $text = @('[Interface]', "PrivateKey = $($PrivateKeys[0])", 'ListenPort = 0') + $addr + @($line, '', '[Peer]', "PublicKey = $($PublicKeys[1])",
-            'AllowedIPs = 10.66.0.0/24', 'Endpoint = 192.0.2.1:51820') -join "`n"
+            "AllowedIPs = $net.0/24", 'Endpoint = 192.0.2.1:51820') -join "`n"
         $items.Add([pscustomobject]@{ Id = $id++; Group = "quick-$key"; Kind = "${key}:$v"; Judge = 'up'; Bytes = $latin1.GetBytes($text + "`n") })
     }
 }
