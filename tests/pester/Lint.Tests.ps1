@@ -171,3 +171,56 @@ Describe 'No private or preshared key in any output' {
         }
     }
 }
+
+Describe 'Paths with wildcard characters and directories' {
+    BeforeAll {
+        $script:Bracket = Join-Path $Dir 'a[b].conf'
+        [System.IO.File]::WriteAllText($Bracket, (Get-Content -Raw $LaptopConf))
+        if (-not $IsWindows) { chmod 600 $Bracket }
+        $script:SubDir = Join-Path $Dir 'folder.conf'
+        $null = New-Item -ItemType Directory -Path $SubDir
+    }
+
+    It 'Get-WgConfig -LiteralPath reads a[b].conf' {
+        $c = Get-WgConfig -LiteralPath $Bracket -ErrorAction Stop
+        $c.Interface | Should -Be 'a[b]'
+        $c.PeerCount | Should -Be 1
+    }
+
+    It 'Get-Item a[b].conf piped to Get-WgConfig and Test-WgConfig reads the file' {
+        $c = Get-Item -LiteralPath $Bracket | Get-WgConfig -ErrorAction Stop
+        $c.Interface | Should -Be 'a[b]'
+        $errs = $null
+        $f = Get-Item -LiteralPath $Bracket | Test-WgConfig -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs | Should -BeNullOrEmpty
+        (Get-Item -LiteralPath $Bracket | Test-WgConfig -Quiet) | Should -BeTrue
+    }
+
+    It 'Get-WgConfig -Path does not expand wildcards, as its help says' {
+        $errs = $null
+        $out = Get-WgConfig -Path (Join-Path $Dir '*.conf') -ErrorVariable errs -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'WgConfigNotFound*'
+    }
+
+    It 'a directory is named as a directory, not as missing root' {
+        $errs = $null
+        $null = Get-WgConfig -LiteralPath $SubDir -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].Exception.Message | Should -Match 'is a directory'
+        $errs[0].Exception.Message | Should -Not -Match 'root'
+        $errs = $null
+        $null = Test-WgConfig -LiteralPath $SubDir -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].Exception.Message | Should -Match 'is a directory'
+    }
+
+    It 'Test-WgConfig reports both malformed lines of one file' {
+        $two = Join-Path $Dir 'two.conf'
+        [System.IO.File]::WriteAllText($two, "[Interface]`nPrivateKey = $($Server.Private)`n[Peer]`nPublicKey = not-a-key=`nAllowedIPs = 10.0.0.300/32`n")
+        $f = Test-WgConfig -LiteralPath $two
+        ($f | Where-Object Id -in 'WG1001', 'WG1002').Line | Sort-Object | Should -Be @(4, 5)
+        $all = ($f | ForEach-Object { $_.Message; $_.Fix }) -join "`n"
+        foreach ($s in $Secrets) { $all | Should -Not -Match ([regex]::Escape($s.Substring(0, 10))) }
+        Remove-Item $two
+    }
+}

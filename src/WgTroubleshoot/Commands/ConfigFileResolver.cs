@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
@@ -13,15 +14,52 @@ namespace WgTroubleshoot.Commands
     /// </summary>
     internal static class ConfigFileResolver
     {
-        /// <summary>The files for one -Path value (wildcards expanded); none, with an error written, when it does not resolve.</summary>
-        internal static IEnumerable<string> FromPath(PSCmdlet cmdlet, string path)
+        /// <summary>
+        /// The files for one path; none, with an error written, when it does not resolve. A literal path is never
+        /// expanded (a[b].conf is that file); a wildcard path is taken literally when that file exists, else expanded.
+        /// A directory is an error of its own (never "permission denied").
+        /// </summary>
+        internal static IEnumerable<string> FromPath(PSCmdlet cmdlet, string path, bool literal = false)
         {
             try
             {
-                var resolved = cmdlet.GetResolvedProviderPathFromPSPath(path, out var provider);
-                if (provider.Name == "FileSystem") return resolved.ToArray();
-                cmdlet.WriteError(new WgException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument,
-                    $"'{path}' is not a file system path.", path).ToErrorRecord());
+                string[] files;
+                if (literal || LiteralExists(cmdlet, path))
+                {
+                    var one = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var literalProvider, out _);
+                    if (literalProvider.Name != "FileSystem")
+                    {
+                        cmdlet.WriteError(new WgException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument,
+                            $"'{path}' is not a file system path.", path).ToErrorRecord());
+                        return new string[0];
+                    }
+                    if (!System.IO.File.Exists(one) && !System.IO.Directory.Exists(one))
+                        throw new ItemNotFoundException(path);
+                    files = new[] { one };
+                }
+                else
+                {
+                    var resolved = cmdlet.GetResolvedProviderPathFromPSPath(path, out var provider);
+                    if (provider.Name != "FileSystem")
+                    {
+                        cmdlet.WriteError(new WgException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument,
+                            $"'{path}' is not a file system path.", path).ToErrorRecord());
+                        return new string[0];
+                    }
+                    files = resolved.ToArray();
+                }
+                var result = new List<string>();
+                foreach (var f in files)
+                {
+                    if (System.IO.Directory.Exists(f))
+                    {
+                        cmdlet.WriteError(new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound,
+                            $"'{f}' is a directory, not a configuration file. Name a .conf file, or use -Interface for the files of the configuration directory.", f).ToErrorRecord());
+                        continue;
+                    }
+                    result.Add(f);
+                }
+                return result;
             }
             catch (ItemNotFoundException ex)
             {
@@ -35,16 +73,29 @@ namespace WgTroubleshoot.Commands
             return new string[0];
         }
 
+        private static bool LiteralExists(PSCmdlet cmdlet, string path)
+        {
+            try
+            {
+                var p = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+                return provider.Name == "FileSystem" && (System.IO.File.Exists(p) || System.IO.Directory.Exists(p));
+            }
+            catch (Exception ex) when (ex is ProviderNotFoundException || ex is DriveNotFoundException || ex is NotSupportedException || ex is ArgumentException || ex is PSInvalidOperationException)
+            {
+                return false;
+            }
+        }
+
         /// <summary>
-        /// The files for -Path (when <paramref name="paths"/> is not null) or for -Interface names; with neither,
-        /// every *.conf file of the configuration directory.
+        /// The files for -Path/-LiteralPath (when <paramref name="paths"/> is not null) or for -Interface names;
+        /// with neither, every *.conf file of the configuration directory.
         /// </summary>
-        internal static IEnumerable<string> Resolve(PSCmdlet cmdlet, string[] paths, string[] interfaces)
+        internal static IEnumerable<string> Resolve(PSCmdlet cmdlet, string[] paths, string[] interfaces, bool literal = false)
         {
             if (paths != null)
             {
                 foreach (var p in paths)
-                    foreach (var file in FromPath(cmdlet, p))
+                    foreach (var file in FromPath(cmdlet, p, literal))
                         yield return file;
                 yield break;
             }

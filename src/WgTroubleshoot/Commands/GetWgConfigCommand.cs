@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using System.Management.Automation;
 using WgTroubleshoot.Config;
@@ -16,6 +17,7 @@ namespace WgTroubleshoot.Commands
     {
         private const string InterfaceSet = "Interface";
         private const string PathSet = "Path";
+        private const string LiteralPathSet = "LiteralPath";
 
         /// <summary>
         /// Interface names (wg0 means /etc/wireguard/wg0.conf). Without it, every *.conf file of the
@@ -27,16 +29,27 @@ namespace WgTroubleshoot.Commands
         [ValidateNotNullOrEmpty]
         public string[] Interface { get; set; }
 
-        /// <summary>Paths of configuration files; wildcards are allowed, and Get-ChildItem output pipes in.</summary>
+        /// <summary>Paths of configuration files, taken literally (no wildcards).</summary>
         [Parameter(ParameterSetName = PathSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName", "PSPath")]
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; }
+
+        /// <summary>Paths of configuration files, never expanded as wildcards; Get-Item and Get-ChildItem output pipes in (PSPath).</summary>
+        [Parameter(ParameterSetName = LiteralPathSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "LP", "FullName")]
+        [ValidateNotNullOrEmpty]
+        public string[] LiteralPath { get; set; }
+
+        /// <summary>The wireguard-tools version whose wg-quick rules to read by (hooks and '#'); default: the installed one.</summary>
+        [Parameter]
+        public Version ToolsVersion { get; set; }
 
         /// <summary>Reads the files named by this pipeline input.</summary>
         protected override void ProcessRecord()
         {
-            foreach (var file in ConfigFileResolver.Resolve(this, ParameterSetName == PathSet ? Path : null, Interface))
+            var paths = ParameterSetName == PathSet ? Path : ParameterSetName == LiteralPathSet ? LiteralPath : null;
+            // -Path is documented as literal too (no wildcards): both resolve literally.
+            foreach (var file in ConfigFileResolver.Resolve(this, paths, Interface, literal: true))
                 Emit(file);
         }
 
@@ -45,7 +58,7 @@ namespace WgTroubleshoot.Commands
             WriteVerbose($"Reading '{file}'.");
             try
             {
-                WriteObject(WgConfigParser.ParseFile(file));
+                WriteObject(WgConfigParser.ParseFile(file, new WgParseOptions { ToolsVersion = ToolsVersion }));
             }
             catch (WgException ex)
             {

@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using System.Management.Automation;
 using WgTroubleshoot.Lint;
@@ -16,6 +17,7 @@ namespace WgTroubleshoot.Commands
     {
         private const string InterfaceSet = "Interface";
         private const string PathSet = "Path";
+        private const string LiteralPathSet = "LiteralPath";
         private readonly ConfigLinter _linter = new ConfigLinter();
         private bool _anyError;
 
@@ -32,10 +34,19 @@ namespace WgTroubleshoot.Commands
 
         /// <summary>Paths of configuration files; wildcards are allowed, and Get-ChildItem and Get-WgConfig output pipe in.</summary>
         [Parameter(ParameterSetName = PathSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName", "PSPath")]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; }
+
+        /// <summary>Paths of configuration files, never expanded as wildcards; Get-Item and Get-ChildItem output pipes in (PSPath).</summary>
+        [Parameter(ParameterSetName = LiteralPathSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "LP", "FullName")]
+        [ValidateNotNullOrEmpty]
+        public string[] LiteralPath { get; set; }
+
+        /// <summary>The wireguard-tools version whose wg-quick rules to check by (hooks, '#', PreUp); default: the installed one.</summary>
+        [Parameter]
+        public Version ToolsVersion { get; set; }
 
         /// <summary>Returns only $true when no finding is an Error, else $false.</summary>
         [Parameter]
@@ -44,13 +55,14 @@ namespace WgTroubleshoot.Commands
         /// <summary>Checks the files named by this pipeline input.</summary>
         protected override void ProcessRecord()
         {
-            foreach (var file in ConfigFileResolver.Resolve(this, ParameterSetName == PathSet ? Path : null, Interface))
+            var paths = ParameterSetName == PathSet ? Path : ParameterSetName == LiteralPathSet ? LiteralPath : null;
+            foreach (var file in ConfigFileResolver.Resolve(this, paths, Interface, literal: ParameterSetName == LiteralPathSet))
             {
                 WriteVerbose($"Checking '{file}'.");
                 LintFile lint;
                 try
                 {
-                    lint = LintFile.Read(file);
+                    lint = LintFile.Read(file, null, new Config.WgParseOptions { ToolsVersion = ToolsVersion });
                 }
                 catch (WgException ex)
                 {

@@ -51,6 +51,15 @@ namespace WgTroubleshoot.Config
             return new IpPrefix(ip.GetAddressBytes(), int.Parse(normalized.Substring(slash + 1), CultureInfo.InvariantCulture));
         }
 
+        /// <summary>A prefix from an address and a length (no checks beyond the family's maximum).</summary>
+        internal static IpPrefix FromAddress(IPAddress ip, int length) => new IpPrefix(ip.GetAddressBytes(), length);
+
+        /// <summary>The address bytes as written (host bits kept).</summary>
+        internal byte[] AddressBytes => (byte[])_bytes.Clone();
+
+        /// <summary>Bit <paramref name="bit"/> (0 = most significant) of the address.</summary>
+        internal int BitAt(int bit) => Bit(_bytes, bit);
+
         /// <summary>The same address as a host prefix (10.0.0.2/24 → 10.0.0.2/32): the address of an Address entry.</summary>
         internal IpPrefix AsHost() => new IpPrefix(_bytes, MaxLength);
 

@@ -62,8 +62,19 @@ namespace WgTroubleshoot
         /// <summary>The number of peers.</summary>
         public int PeerCount => Peers.Length;
 
+        /// <summary>The wireguard-tools version whose wg-quick rules this file was read by (hooks and '#' differ by version).</summary>
+        public Version ToolsVersion => ToolsVersionRead;
+
         /// <summary>The private key (base64). Internal only: never output, never in messages.</summary>
         internal string PrivateKeyValue { get; set; }
+
+        /// <summary>The PrivateKey line holds the all-zero key, which wg treats as no key.</summary>
+        internal bool PrivateKeyIsZero { get; set; }
+
+        internal Version ToolsVersionRead { get; set; }
+
+        /// <summary>Values that wg or wg-quick read differently from how they look (for the linter).</summary>
+        internal System.Collections.Generic.List<Config.WgReadNote> Notes { get; set; } = new System.Collections.Generic.List<Config.WgReadNote>();
 
         /// <summary>The 1-based line of the first [Interface] header; 0 when the file has none.</summary>
         internal int InterfaceLine { get; set; }
@@ -97,13 +108,13 @@ namespace WgTroubleshoot
         /// <summary>AllowedIPs as CIDRs (a missing /len is /32 or /128), all lines appended, in file order.</summary>
         public string[] AllowedIPs { get; internal set; } = Array.Empty<string>();
 
-        /// <summary>Endpoint as written (host:port or [v6]:port); null when not set.</summary>
+        /// <summary>Endpoint as written (host:port or [v6]:port); null when not set. EndpointHost and EndpointPort are what wg uses.</summary>
         public string Endpoint { get; internal set; }
 
-        /// <summary>The host part of the endpoint (without brackets).</summary>
+        /// <summary>The host wg sends to: the address as wg reads it (010.0.0.1 is 8.0.0.1), or the host name it resolves.</summary>
         public string EndpointHost { get; internal set; }
 
-        /// <summary>The port part of the endpoint.</summary>
+        /// <summary>The port wg sends to, as getaddrinfo reads the port text (https is 443, 70000 is 4464).</summary>
         public int? EndpointPort { get; internal set; }
 
         /// <summary>PersistentKeepalive in seconds; null when off or not set.</summary>
@@ -117,6 +128,9 @@ namespace WgTroubleshoot
 
         /// <summary>The preshared key (base64). Internal only: never output, never in messages.</summary>
         internal string PresharedKeyValue { get; set; }
+
+        /// <summary>The PresharedKey line holds the all-zero key, which wg treats as no preshared key.</summary>
+        internal bool PresharedKeyIsZero { get; set; }
 
         /// <summary>The 1-based line of each entry of <see cref="AllowedIPs"/>, in the same order.</summary>
         internal int[] AllowedIPsLines { get; set; } = Array.Empty<int>();
@@ -145,11 +159,11 @@ namespace WgTroubleshoot
         /// <summary>Creates the error for <paramref name="file"/> at <paramref name="line"/>.</summary>
         public WgConfigParseException(string file, int line, string problem)
             : base(ErrorIds.ConfigParseError, ErrorCategory.InvalidData,
-                   $"{file ?? "(configuration)"}, line {line}: {problem}", file)
+                   $"{file ?? "(configuration)"}, line {line}: {KeyText.Scrub(problem)}", file)
         {
             File = file;
             Line = line;
-            Problem = problem;
+            Problem = KeyText.Scrub(problem);
         }
 
         /// <summary>The configuration file.</summary>

@@ -83,6 +83,9 @@ namespace WgTroubleshoot.Config
 
         private static byte[] ReadBytes(string path)
         {
+            if (Directory.Exists(path))
+                throw new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound,
+                    $"'{path}' is a directory, not a configuration file.", path);
             try
             {
                 return File.ReadAllBytes(path);

@@ -11,8 +11,13 @@ namespace WgTroubleshoot.Config
         {
             Content = content;
             Ending = ending;
-            int hash = content.IndexOf('#');
-            Stripped = hash < 0 ? content : content.Substring(0, hash);
+            // bash's `read` (wg-quick) drops NUL bytes; wg then reads the line without them.
+            var text = content.IndexOf('\0') < 0 ? content : content.Replace("\0", string.Empty);
+            HasNul = !ReferenceEquals(text, content);
+            int hash = text.IndexOf('#');
+            Stripped = hash < 0 ? text : text.Substring(0, hash);
+            int fullEq = text.IndexOf('=');
+            UnstrippedValue = RawText.Trim(fullEq < 0 ? text : text.Substring(fullEq + 1));
             Compact = RawText.RemoveSpaces(Stripped);
             int eq = Stripped.IndexOf('=');
             if (eq >= 0)
@@ -39,7 +44,16 @@ namespace WgTroubleshoot.Config
         /// <summary>"\n", "\r\n", or "" (the last line of a file without a final newline).</summary>
         internal string Ending { get; set; }
 
-        /// <summary>The content before the first '#'.</summary>
+        /// <summary>The line holds NUL bytes (wg-quick's `read` drops them).</summary>
+        internal bool HasNul { get; }
+
+        /// <summary>
+        /// Newer wg-quick's hook value: the trimmed text after the first '=' of the whole line, '#' and all
+        /// (the whole line when it has no '='), as wireguard-tools 1.0.20260223 and later pass it to hooks.
+        /// </summary>
+        internal string UnstrippedValue { get; }
+
+        /// <summary>The content (without NUL bytes) before the first '#'.</summary>
         internal string Stripped { get; }
 
         /// <summary>The content as wg reads it: comment cut off, all whitespace removed.</summary>

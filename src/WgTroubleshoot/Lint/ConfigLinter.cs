@@ -39,6 +39,7 @@ namespace WgTroubleshoot.Lint
             new LintRule("WG1018", "DnsWithoutResolvconf", Severity.Info, Cause.None, DnsWithoutResolvconf),
             new LintRule("WG1019", "TableOffWithDefaultRoute", Severity.Warning, Cause.ConfigError, TableOffWithDefaultRoute),
             new LintRule("WG1020", "PrivateKeyAsPeerKey", Severity.Error, Cause.KeyMismatch, PrivateKeyAsPeerKey),
+            new LintRule("WG1021", "ReadDifferently", Severity.Warning, Cause.ConfigError, ReadDifferently),
         };
 
         /// <summary>The rule with that Id.</summary>
@@ -55,9 +56,50 @@ namespace WgTroubleshoot.Lint
             foreach (var rule in Rules)
             {
                 if (rule.NeedsConfig && file.Config == null) continue;
-                foreach (var hit in rule.Check(file)) findings.Add(rule.ToFinding(file, hit));
+                foreach (var hit in Fold(file, rule.Check(file))) findings.Add(rule.ToFinding(file, hit));
             }
             return findings;
+        }
+
+        /// <summary>How many folded items a message names before "…" (all of them are in Items).</summary>
+        internal const int FoldShown = 5;
+
+        /// <summary>
+        /// Repeated hits of one rule for one peer become one hit: the first hit's text, the count, the first few
+        /// lines, and every item (line and message) in Items. Hits a rule folded itself pass unchanged.
+        /// </summary>
+        private static IEnumerable<LintHit> Fold(LintFile f, IEnumerable<LintHit> hits)
+        {
+            var list = hits.ToList();
+            if (list.Count < 2) return list;
+            var result = new List<LintHit>();
+            var byPeer = new Dictionary<string, List<LintHit>>(StringComparer.Ordinal);
+            var order = new List<object>();
+            foreach (var h in list)
+            {
+                if (h.Peer == null || h.Items != null) { order.Add(h); continue; }
+                if (!byPeer.TryGetValue(h.Peer, out var g)) { g = new List<LintHit>(); byPeer[h.Peer] = g; order.Add(g); }
+                g.Add(h);
+            }
+            foreach (var o in order)
+            {
+                if (o is LintHit single) { result.Add(single); continue; }
+                var g = (List<LintHit>)o;
+                if (g.Count == 1) { result.Add(g[0]); continue; }
+                var first = g[0];
+                var lines = g.Select(h => h.Line ?? 0).ToArray();
+                var more = g.Count - 1;
+                result.Add(new LintHit(first.Line,
+                    $"{first.Message} The same applies {more} more time{(more == 1 ? "" : "s")} for this peer (line{(more == 1 ? "" : "s")} {string.Join(", ", lines.Skip(1).Take(FoldShown).Select(l => l.ToString(CultureInfo.InvariantCulture)))}{(more > FoldShown ? ", …" : "")}); every one is in Items.",
+                    first.Fix, first.Peer)
+                {
+                    Severity = first.Severity,
+                    Cause = first.Cause,
+                    Items = g.Select(h => $"line {h.Line}: {h.Message}").ToArray(),
+                    Lines = lines,
+                });
+            }
+            return result;
         }
 
         /// <summary>Lints one file on its own (no other files to compare ports with).</summary>
@@ -67,10 +109,12 @@ namespace WgTroubleshoot.Lint
 
         private static IEnumerable<LintHit> ParseError(LintFile f)
         {
-            var ex = f.ParseError;
-            if (ex == null || MalformedKeyLines(f).Contains(ex.Line)) yield break; // WG1002 says it better
-            yield return new LintHit(ex.Line, $"wg or wg-quick rejects line {ex.Line}: {ex.Problem} Nothing else in the file can be checked until it parses.",
-                $"Correct line {ex.Line} as described, then run this check again.");
+            if (f.ParseErrors == null || f.ParseErrors.Count == 0) yield break;
+            var keyLines = MalformedKeyLines(f); // WG1002 says it better
+            var errors = f.ParseErrors.Where(e => !keyLines.Contains(e.Line)).ToList();
+            foreach (var ex in errors)
+                yield return new LintHit(ex.Line, $"wg or wg-quick rejects line {ex.Line}: {ex.Problem} The other rules run once the file parses.",
+                    $"Correct line {ex.Line} as described, then run this check again.");
         }
 
         private static IEnumerable<LintHit> MalformedKey(LintFile f)
@@ -86,9 +130,27 @@ namespace WgTroubleshoot.Lint
 
         private static IEnumerable<LintHit> MissingPrivateKey(LintFile f)
         {
-            if (f.Config.HasPrivateKey) yield break;
-            yield return new LintHit(f.InterfaceLine, "[Interface] has no PrivateKey: the interface comes up without a key and cannot complete any handshake.",
-                "PrivateKey = <output of `wg genkey`> under [Interface] (and give the peers its `wg pubkey`)");
+            var c = f.Config;
+            if (c.HasPrivateKey || f.IsFragment) yield break;
+            // wg-quick(8): "PostUp = wg set %i private-key /path/to/private-key" loads the key after wg setconf.
+            if (HookAnalysis.SetsPrivateKey(c.PostUp)) yield break;
+            var preUp = HookAnalysis.FirstSettingPrivateKey(c.PreUp);
+            var line = c.LineOf("PrivateKey") ?? f.InterfaceLine;
+            if (preUp != null)
+            {
+                var v = f.ToolsVersion;
+                if (v >= WgToolsVersion.HashInHooks) yield break; // PreUp runs on the new interface and wg addconf keeps its key
+                var preLine = c.LineOf("PreUp") ?? line;
+                yield return new LintHit(preLine, v < WgToolsVersion.PreUpAfterInterface
+                        ? $"PreUp sets the private key (`{preUp}`), but wireguard-tools {v} runs PreUp before it creates the interface: the command fails and so does wg-quick up. (From {WgToolsVersion.PreUpAfterInterface} PreUp runs after; from {WgToolsVersion.HashInHooks} the key also survives.)"
+                        : $"PreUp sets the private key (`{preUp}`), but wireguard-tools {v} then configures the interface with `wg setconf`, which replaces the key with none: the interface has no key and completes no handshake. (From {WgToolsVersion.HashInHooks} wg-quick uses `wg addconf`, which keeps it.)",
+                    "Set the key in PostUp instead: PostUp = wg set %i private-key <file>");
+                yield break;
+            }
+            yield return new LintHit(line, c.PrivateKeyIsZero
+                    ? "The PrivateKey is all zeros, which wg treats as no key: the interface comes up without a key and cannot complete any handshake."
+                    : "[Interface] has no PrivateKey: the interface comes up without a key and cannot complete any handshake.",
+                "PrivateKey = <output of `wg genkey`> under [Interface] (and give the peers its `wg pubkey`), or PostUp = wg set %i private-key <file>");
         }
 
         private static IEnumerable<LintHit> OwnPublicKeyAsPeer(LintFile f)
@@ -112,11 +174,18 @@ namespace WgTroubleshoot.Lint
         private static IEnumerable<LintHit> DuplicatePeer(LintFile f)
         {
             var peers = f.Config.Peers;
+            var firstOf = new Dictionary<string, int>(StringComparer.Ordinal);
+            var sections = new Dictionary<string, List<WgConfigPeer>>(StringComparer.Ordinal);
             for (int i = 0; i < peers.Length; i++)
             {
-                var first = Array.FindIndex(peers, p => p.PublicKey == peers[i].PublicKey);
+                if (!firstOf.ContainsKey(peers[i].PublicKey)) { firstOf[peers[i].PublicKey] = i; sections[peers[i].PublicKey] = new List<WgConfigPeer>(); }
+                sections[peers[i].PublicKey].Add(peers[i]);
+            }
+            for (int i = 0; i < peers.Length; i++)
+            {
+                var first = firstOf[peers[i].PublicKey];
                 if (first == i) continue;
-                var union = peers.Where(p => p.PublicKey == peers[i].PublicKey).SelectMany(p => p.AllowedIPs).Distinct().ToArray();
+                var union = sections[peers[i].PublicKey].SelectMany(p => p.AllowedIPs).Distinct().ToArray();
                 yield return new LintHit(peers[i].Line,
                     $"{f.Label(peers[i])} repeats the PublicKey of the [Peer] at line {peers[first].Line}. wg makes them one peer: the later section's AllowedIPs replace the earlier one's, its other settings are merged.",
                     $"Merge the sections into one [Peer] with AllowedIPs = {JoinOrNone(union)}", peers[i].PublicKey);
@@ -154,28 +223,57 @@ namespace WgTroubleshoot.Lint
         {
             if (!f.IsServer) yield break;
             foreach (var p in f.Config.Peers.Where(p => p.Endpoint == null))
-                foreach (var (prefix, line) in Entries(p).Where(e => !e.Prefix.IsHost))
+            {
+                var nets = Entries(p).Where(e => !e.Prefix.IsHost).ToList();
+                if (nets.Count == 0) continue;
+                var (prefix, line) = nets[0];
+                var host = prefix.HasHostBits ? prefix.AsHost().ToString() : "<its tunnel address>/" + prefix.MaxLength;
+                if (nets.Count == 1)
                 {
-                    var host = prefix.HasHostBits ? prefix.AsHost().ToString() : "<its tunnel address>/" + prefix.MaxLength;
                     yield return new LintHit(line,
                         $"{f.Label(p)} has no Endpoint, so it is a client that connects to this server, but its AllowedIPs {prefix} is a whole network: every address in it is routed to this one client, and another client in that range conflicts. This is right only for a site-to-site peer that routes that network behind it.",
                         $"AllowedIPs = {host} (the client's Address), unless it is a site-to-site gateway", p.PublicKey);
+                    continue;
                 }
+                yield return new LintHit(line,
+                    $"{f.Label(p)} has no Endpoint, so it is a client that connects to this server, but {nets.Count} of its AllowedIPs are whole networks ({string.Join(", ", nets.Take(FoldShown).Select(n => n.Prefix.ToString()))}{(nets.Count > FoldShown ? ", …" : "")}; all are in Items): every address in them is routed to this one client, and another client in those ranges conflicts. This is right only for a site-to-site peer that routes those networks behind it.",
+                    $"AllowedIPs = {host} (the client's Address), unless it is a site-to-site gateway", p.PublicKey)
+                {
+                    Items = nets.Select(n => n.Prefix.ToString()).ToArray(),
+                    Lines = nets.Select(n => n.Line).ToArray(),
+                };
+            }
         }
 
         private static IEnumerable<LintHit> AllowedIpsHostBits(LintFile f)
         {
             foreach (var p in f.Config.Peers)
-                foreach (var (prefix, line) in Entries(p).Where(e => e.Prefix.HasHostBits))
+            {
+                var bad = Entries(p).Where(e => e.Prefix.HasHostBits).ToList();
+                if (bad.Count == 0) continue;
+                var (prefix, line) = bad[0];
+                if (bad.Count == 1)
+                {
                     yield return new LintHit(line,
                         $"AllowedIPs {prefix} of {f.Label(p)} has host bits set after /{prefix.Length}: wg warns \"AllowedIP has nonzero host part\" and uses {prefix.Network()}.",
                         $"Write {prefix.Network()} instead of {prefix} (or {prefix.AsHost()} if one address was meant)", p.PublicKey);
+                    continue;
+                }
+                yield return new LintHit(line,
+                    $"{bad.Count} AllowedIPs of {f.Label(p)} have host bits set after the prefix length ({string.Join(", ", bad.Take(FoldShown).Select(b => b.Prefix + " → " + b.Prefix.Network()))}{(bad.Count > FoldShown ? ", …" : "")}; all are in Items): wg warns \"AllowedIP has nonzero host part\" and uses the networks.",
+                    $"Write {prefix.Network()} instead of {prefix}, and likewise for the others", p.PublicKey)
+                {
+                    Items = bad.Select(b => b.Prefix.ToString()).ToArray(),
+                    Lines = bad.Select(b => b.Line).ToArray(),
+                };
+            }
         }
 
         private static IEnumerable<LintHit> CannotInitiate(LintFile f)
         {
             var c = f.Config;
-            if (c.Peers.Length == 0 || c.ListenPort.GetValueOrDefault() != 0 || c.Peers.Any(p => p.Endpoint != null)) yield break;
+            if (f.IsFragment || c.Peers.Length == 0 || c.ListenPort.GetValueOrDefault() != 0 || c.Peers.Any(p => p.Endpoint != null)) yield break;
+            if (HookAnalysis.SetsListenPortOrEndpoint(c.PreUp.Concat(c.PostUp))) yield break;
             yield return new LintHit(f.InterfaceLine,
                 "No peer has an Endpoint and there is no ListenPort: this side cannot start a handshake, and listens on a random port no peer can know, so the tunnel never comes up.",
                 "Endpoint = <server address>:<its ListenPort> in the server's [Peer] (a client), or ListenPort = 51820 under [Interface] (a server)");
@@ -234,7 +332,7 @@ namespace WgTroubleshoot.Lint
 
         private static IEnumerable<LintHit> MissingAddress(LintFile f)
         {
-            if (f.Config.Address.Length > 0) yield break;
+            if (f.Config.Address.Length > 0 || f.IsFragment || HookAnalysis.AddsAddress(f.Config.PreUp.Concat(f.Config.PostUp))) yield break;
             yield return new LintHit(f.InterfaceLine,
                 "[Interface] has no Address: wg-quick brings the interface up without a tunnel address, so this host has no address to send from or be reached at inside the tunnel (fine only for a file used with `wg setconf`).",
                 "Address = <this host's tunnel address>/<prefix length>, e.g. Address = 10.0.0.2/32");
@@ -263,12 +361,36 @@ namespace WgTroubleshoot.Lint
 
         private static IEnumerable<LintHit> TableOffWithDefaultRoute(LintFile f)
         {
-            if (!RawText.EqualsIgnoreCase(f.Config.Table, "off")) yield break;
+            // wg-quick compares Table case-sensitively: only "off" turns routes off ("Off" is a parse error).
+            if (f.Config.Table != "off") yield break;
+            if (HookAnalysis.AddsRoutes(f.Config.PreUp.Concat(f.Config.PostUp))) yield break;
             var defaults = f.Config.Peers.SelectMany(Entries).Where(e => e.Prefix.Length == 0).Select(e => e.Prefix.ToString()).Distinct().ToArray();
             if (defaults.Length == 0) yield break;
             yield return new LintHit(f.Config.LineOf("Table"),
                 $"Table = off stops wg-quick from adding routes, so AllowedIPs {string.Join(", ", defaults)} route nothing through the tunnel unless PostUp adds the routes itself.",
                 "Delete the 'Table = off' line, or add the routes in PostUp (e.g. PostUp = ip route add 0.0.0.0/1 dev %i; ip route add 128.0.0.0/1 dev %i)");
+        }
+
+        private static IEnumerable<LintHit> ReadDifferently(LintFile f)
+        {
+            var peers = f.Config.Peers;
+            foreach (var n in f.Notes)
+            {
+                var peer = n.Peer ?? PeerAt(peers, n.Line)?.PublicKey;
+                yield return new LintHit(n.Line, n.Message, n.Fix, peer) { Severity = n.Warning ? Severity.Warning : Severity.Info, Cause = n.Warning ? Cause.ConfigError : Cause.None };
+            }
+        }
+
+        /// <summary>The [Peer] whose section holds <paramref name="line"/>, or null (peers are in line order).</summary>
+        private static WgConfigPeer PeerAt(WgConfigPeer[] peers, int line)
+        {
+            int lo = 0, hi = peers.Length - 1, found = -1;
+            while (lo <= hi)
+            {
+                int mid = (lo + hi) / 2;
+                if (peers[mid].Line <= line) { found = mid; lo = mid + 1; } else hi = mid - 1;
+            }
+            return found < 0 ? null : peers[found];
         }
 
         // ---- shared helpers ---------------------------------------------------------------------------
@@ -280,19 +402,69 @@ namespace WgTroubleshoot.Lint
             internal int EarlierLine, LaterLine;
         }
 
-        /// <summary>Every pair of AllowedIPs entries of two different peers that share addresses (peers with the same key excluded: WG1005).</summary>
+        private sealed class Entry
+        {
+            internal IpPrefix Prefix, Net;
+            internal byte[] Bytes;
+            internal int PeerIndex, Line, Order;
+        }
+
+        /// <summary>
+        /// The AllowedIPs entries of two different peers that share addresses (peers with the same key excluded:
+        /// WG1005), found as wg's prefix trie would: the entries sorted by network and prefix length, then one
+        /// walk with the chain of enclosing prefixes on a stack, O(n log n). Each entry is paired with the same
+        /// network held by an earlier peer (WG1006) or else with its nearest enclosing prefix of another peer
+        /// (WG1007, the one that longest-prefix routing splits it from).
+        /// </summary>
         private static IEnumerable<Overlap> Overlaps(LintFile f)
         {
+            if (f.OverlapCache is List<Overlap> cached) return cached;
             var peers = f.Config.Peers;
+            var entries = new List<Entry>();
             for (int i = 0; i < peers.Length; i++)
-                for (int j = i + 1; j < peers.Length; j++)
+                foreach (var (prefix, line) in Entries(peers[i]))
                 {
-                    if (peers[i].PublicKey == peers[j].PublicKey) continue;
-                    foreach (var a in Entries(peers[i]))
-                        foreach (var b in Entries(peers[j]))
-                            if (a.Prefix.Network().Overlaps(b.Prefix.Network()))
-                                yield return new Overlap { EarlierPeer = peers[i], LaterPeer = peers[j], Earlier = a.Prefix, Later = b.Prefix, EarlierLine = a.Line, LaterLine = b.Line };
+                    var net = prefix.Network();
+                    entries.Add(new Entry { Prefix = prefix, Net = net, Bytes = net.AddressBytes, PeerIndex = i, Line = line, Order = entries.Count });
                 }
+            entries.Sort((a, b) =>
+            {
+                int c = a.Bytes.Length.CompareTo(b.Bytes.Length);
+                if (c != 0) return c;
+                for (int k = 0; k < a.Bytes.Length; k++) { c = a.Bytes[k].CompareTo(b.Bytes[k]); if (c != 0) return c; }
+                c = a.Net.Length.CompareTo(b.Net.Length);
+                return c != 0 ? c : a.Order.CompareTo(b.Order);
+            });
+            var result = new List<Overlap>();
+            var stack = new List<Entry>();
+            foreach (var e in entries)
+            {
+                while (stack.Count > 0 && !stack[stack.Count - 1].Net.Contains(e.Net)) stack.RemoveAt(stack.Count - 1);
+                var key = peers[e.PeerIndex].PublicKey;
+                Entry same = null, enclosing = null;
+                for (int k = stack.Count - 1; k >= 0; k--)
+                {
+                    var s = stack[k];
+                    if (peers[s.PeerIndex].PublicKey == key) continue;
+                    if (s.Net.SameNetwork(e.Net)) { if (same == null || s.PeerIndex < same.PeerIndex) same = s; continue; }
+                    enclosing = s;
+                    break;
+                }
+                var other = same ?? enclosing;
+                if (other != null)
+                {
+                    var (early, late) = other.PeerIndex < e.PeerIndex ? (other, e) : (e, other);
+                    result.Add(new Overlap
+                    {
+                        EarlierPeer = peers[early.PeerIndex], LaterPeer = peers[late.PeerIndex],
+                        Earlier = early.Prefix, Later = late.Prefix, EarlierLine = early.Line, LaterLine = late.Line,
+                    });
+                }
+                stack.Add(e);
+            }
+            result.Sort((a, b) => a.LaterLine != b.LaterLine ? a.LaterLine.CompareTo(b.LaterLine) : a.EarlierLine.CompareTo(b.EarlierLine));
+            f.OverlapCache = result;
+            return result;
         }
 
         /// <summary>A peer's AllowedIPs entries with their lines.</summary>

@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using WgTroubleshoot.Config;
 using WgTroubleshoot.Keys;
+using Version = System.Version;
 
 namespace WgTroubleshoot.Lint
 {
@@ -53,30 +54,78 @@ namespace WgTroubleshoot.Lint
     {
         private readonly HashSet<string> _secrets = new HashSet<string>(StringComparer.Ordinal);
 
-        private LintFile(string path, WgConfigDocument document, ILintEnvironment environment)
+        private LintFile(string path, WgConfigDocument document, ILintEnvironment environment, WgParseOptions options)
         {
             Path = path;
             Document = document;
             Environment = environment ?? LintEnvironment.Instance;
             Interface = WgConfigParser.InterfaceNameFromPath(path);
-            try
-            {
-                Config = WgConfigParser.Parse(document);
-            }
-            catch (WgConfigParseException ex)
-            {
-                ParseError = ex;
-            }
+            var result = WgConfigParser.ParseAll(document, options);
+            Config = result.Config;
+            ParseErrors = result.Errors;
+            ParseError = result.Errors.Count > 0 ? result.Errors[0] : null;
+            Notes = result.Notes;
+            ToolsVersion = (result.Config ?? result.PartialConfig)?.ToolsVersionRead ?? WgToolsVersion.Effective(options?.ToolsVersion);
             CollectSecrets();
         }
 
         /// <summary>Reads a file; a missing or unreadable file is a WgException (an error, not a finding).</summary>
-        internal static LintFile Read(string path, ILintEnvironment environment = null)
-            => new LintFile(path, WgConfigFile.ReadDocument(path), environment);
+        internal static LintFile Read(string path, ILintEnvironment environment = null, WgParseOptions options = null)
+            => new LintFile(path, WgConfigFile.ReadDocument(path), environment, options);
 
         /// <summary>A file from bytes (tests; <paramref name="path"/> names it).</summary>
-        internal static LintFile FromBytes(byte[] bytes, string path, ILintEnvironment environment = null)
-            => new LintFile(path, WgConfigDocument.Parse(bytes, path), environment);
+        internal static LintFile FromBytes(byte[] bytes, string path, ILintEnvironment environment = null, WgParseOptions options = null)
+            => new LintFile(path, WgConfigDocument.Parse(bytes, path), environment, options);
+
+        /// <summary>Every problem that makes wg or wg-quick reject the file, one per line, in line order.</summary>
+        internal IReadOnlyList<WgConfigParseException> ParseErrors { get; }
+
+        /// <summary>Values that wg or wg-quick read differently from how they look.</summary>
+        internal IReadOnlyList<WgReadNote> Notes { get; }
+
+        /// <summary>The wireguard-tools version whose rules the file was read by.</summary>
+        internal Version ToolsVersion { get; }
+
+        /// <summary>
+        /// A fragment for `wg addconf`/`wg syncconf` rather than a wg-quick file: it has no [Interface] section.
+        /// Rules about the interface (private key, address, who starts the handshake) do not apply to it.
+        /// </summary>
+        internal bool IsFragment => Config != null && Config.InterfaceLine == 0;
+
+        /// <summary>Memo of the AllowedIPs overlaps (computed once per file).</summary>
+        internal object OverlapCache { get; set; }
+
+        private HashSet<string> _shownKeys;
+
+        /// <summary>
+        /// The last guard before text leaves in a finding: secrets replaced, then every other key-like run hidden
+        /// unless it is a public key of this file (or of <paramref name="other"/>) or part of a file path.
+        /// </summary>
+        internal string Clean(string text, LintFile other = null)
+        {
+            if (string.IsNullOrEmpty(text)) return text;
+            text = Redact(text);
+            if (other != null) text = other.Redact(text);
+            if (!KeyText.HasKeyLikeRun(text) && _secrets.Count == 0 && (other == null || other._secrets.Count == 0)) return text;
+            var shown = ShownKeys();
+            ICollection<string> allowed = shown;
+            if (other != null) { var both = new HashSet<string>(shown, StringComparer.Ordinal); both.UnionWith(other.ShownKeys()); allowed = both; }
+            var secrets = other == null ? (IEnumerable<string>)_secrets : _secrets.Concat(other._secrets);
+            return KeyText.Scrub(text, allowed, secrets, other == null ? new[] { Path } : new[] { Path, other.Path });
+        }
+
+        private HashSet<string> ShownKeys()
+        {
+            if (_shownKeys != null) return _shownKeys;
+            var keys = new HashSet<string>(StringComparer.Ordinal);
+            var c = Config;
+            if (c != null)
+            {
+                if (c.PublicKey != null) keys.Add(c.PublicKey);
+                foreach (var p in c.Peers) if (p.PublicKey != null && !IsSecret(p.PublicKey)) keys.Add(p.PublicKey);
+            }
+            return _shownKeys = keys;
+        }
 
         internal string Path { get; }
         internal string Interface { get; }

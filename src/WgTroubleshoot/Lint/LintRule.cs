@@ -19,6 +19,10 @@ namespace WgTroubleshoot.Lint
         internal string Fix { get; }
         internal string Peer { get; }
         internal Severity? Severity { get; set; }
+
+        /// <summary>For a folded hit: every item it stands for, and their lines.</summary>
+        internal string[] Items { get; set; }
+        internal int[] Lines { get; set; }
         internal Cause? Cause { get; set; }
     }
 
@@ -45,17 +49,19 @@ namespace WgTroubleshoot.Lint
         internal bool NeedsConfig { get; }
 
         /// <summary>The finding for a hit in <paramref name="file"/>: secrets redacted, severity and cause defaulted.</summary>
-        internal ConfigFinding ToFinding(LintFile file, LintHit hit) => new ConfigFinding
+        internal ConfigFinding ToFinding(LintFile file, LintHit hit, LintFile other = null) => new ConfigFinding
         {
             Id = Id,
             Severity = (hit.Severity ?? Severity).ToString(),
             Cause = (hit.Cause ?? Cause).ToString(),
-            Message = file.Redact(hit.Message),
-            Fix = file.Redact(hit.Fix),
+            Message = file.Clean(hit.Message, other),
+            Fix = file.Clean(hit.Fix, other),
             File = file.Path,
             Line = hit.Line,
             Interface = file.Interface,
             Peer = file.IsSecret(hit.Peer) ? null : hit.Peer,
+            Items = hit.Items ?? System.Array.Empty<string>(),
+            Lines = hit.Lines ?? System.Array.Empty<int>(),
         };
     }
 }

@@ -30,11 +30,11 @@ namespace WgTroubleshoot.Lint
         internal static IList<ConfigFinding> Compare(LintFile a, LintFile b)
         {
             var findings = new List<ConfigFinding>();
-            void Add(string id, LintFile file, LintHit hit) => findings.Add(Guard(Rule(id).ToFinding(file, hit), a, b));
+            void Add(string id, LintFile file, LintHit hit) => findings.Add(Guard(Rule(id).ToFinding(file, hit, file == a ? b : a), a, b));
             void AddLint(string id, LintFile file)
             {
                 var rule = ConfigLinter.Rule(id);
-                foreach (var hit in rule.Check(file)) findings.Add(Guard(rule.ToFinding(file, hit), a, b));
+                foreach (var hit in rule.Check(file)) findings.Add(Guard(rule.ToFinding(file, hit, file == a ? b : a), a, b));
             }
 
             foreach (var f in new[] { a, b }.Where(f => f.Config == null)) AddLint("WG1001", f);
@@ -130,8 +130,8 @@ namespace WgTroubleshoot.Lint
         /// <summary>A finding about a pair must not show the secrets of either file.</summary>
         private static ConfigFinding Guard(ConfigFinding f, LintFile a, LintFile b)
         {
-            f.Message = a.Redact(b.Redact(f.Message));
-            f.Fix = a.Redact(b.Redact(f.Fix));
+            f.Message = a.Clean(f.Message, b);
+            f.Fix = a.Clean(f.Fix, b);
             if (a.IsSecret(f.Peer) || b.IsSecret(f.Peer)) f.Peer = null;
             return f;
         }

@@ -34,6 +34,15 @@ namespace WgTroubleshoot
         /// <summary>The public key of the [Peer] concerned; null for the [Interface] section or the whole file.</summary>
         public string Peer { get; set; }
 
+        /// <summary>
+        /// When one finding stands for several of the same kind (one peer with 1,000 prefixes that are not host
+        /// routes), every one of them, in file order; the Message names the count and the first few.
+        /// </summary>
+        public string[] Items { get; set; } = System.Array.Empty<string>();
+
+        /// <summary>The 1-based lines of <see cref="Items"/>, in the same order (empty for a single finding).</summary>
+        public int[] Lines { get; set; } = System.Array.Empty<int>();
+
         /// <summary>"wg0.conf:12: WG1006 Error: ...".</summary>
         public override string ToString()
             => $"{System.IO.Path.GetFileName(File ?? string.Empty)}{(Line.HasValue ? ":" + Line.Value : string.Empty)}: {Id} {Severity}: {Message}";

@@ -73,13 +73,39 @@ namespace WgTroubleshoot.Tests.Config
         }
 
         [Fact]
-        public void PathTakesFileObjectsFromThePipelineAndWildcards()
+        public void LiteralPathTakesFileObjectsFromThePipelineAndPathIsNotAWildcard()
         {
             // Get-ChildItem is not in the in-process test host: pipe what it emits, a FileInfo (FullName) and PSPath.
             var (output, errors) = Run($"[System.IO.FileInfo]'{_dir}/crlf.conf' | Get-WgConfig; " +
                 $"[pscustomobject]@{{ PSPath = 'Microsoft.PowerShell.Core\\FileSystem::{_dir}/crlf.conf' }} | Get-WgConfig; Get-WgConfig -Path '{_dir}/b*.conf'");
-            Assert.True(errors.Length == 0, string.Join("; ", errors.Select(e => e.ToString())));
-            Assert.Equal(new[] { "crlf", "crlf", "basic" }, output.Select(o => ((WgConfig)o.BaseObject).Interface));
+            Assert.Equal(new[] { "crlf", "crlf" }, output.Select(o => ((WgConfig)o.BaseObject).Interface));
+            // The help says -Path takes no wildcards: b*.conf is a file name that does not exist.
+            Assert.StartsWith(ErrorIds.ConfigNotFound, Assert.Single(errors).FullyQualifiedErrorId);
+        }
+
+        [Fact]
+        public void BracketsInAFileNameAreReadLiterallyAndADirectoryIsNotPermission()
+        {
+            var bracket = System.IO.Path.Combine(_dir, "a[b].conf");
+            System.IO.File.Copy(System.IO.Path.Combine(_dir, "crlf.conf"), bracket, true);
+            var sub = System.IO.Path.Combine(_dir, "sub.conf");
+            System.IO.Directory.CreateDirectory(sub);
+            try
+            {
+                var (output, errors) = Run($"Get-WgConfig -LiteralPath '{bracket}'; Get-WgConfig -Path '{bracket}'; [pscustomobject]@{{ PSPath = '{bracket}' }} | Get-WgConfig");
+                Assert.True(errors.Length == 0, string.Join("; ", errors.Select(e => e.ToString())));
+                Assert.Equal(new[] { "a[b]", "a[b]", "a[b]" }, output.Select(o => ((WgConfig)o.BaseObject).Interface));
+                var (_, dirErrors) = Run($"Get-WgConfig -LiteralPath '{sub}'");
+                var e1 = Assert.Single(dirErrors);
+                Assert.StartsWith(ErrorIds.ConfigNotFound, e1.FullyQualifiedErrorId);
+                Assert.Contains("is a directory", e1.Exception.Message);
+                Assert.DoesNotContain("root", e1.Exception.Message);
+            }
+            finally
+            {
+                System.IO.File.Delete(bracket);
+                System.IO.Directory.Delete(sub);
+            }
         }
 
         [Fact]

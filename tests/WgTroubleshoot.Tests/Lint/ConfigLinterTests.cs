@@ -38,6 +38,7 @@ namespace WgTroubleshoot.Tests.Lint
             { "WG1017", Severity.Warning, 3, L(Iface, Priv(ServerPrivate), "MTU = 1000", "Address = 10.8.0.1/24", "ListenPort = 51820", Peer, Pub(LaptopPublic), "AllowedIPs = 10.8.0.2/32") },
             { "WG1017", Severity.Info, 2, L(Iface, "MTU = 1440", Priv(ServerPrivate), "Address = 10.8.0.1/24", "ListenPort = 51820", Peer, Pub(LaptopPublic), "AllowedIPs = 10.8.0.2/32") },
             { "WG1019", Severity.Warning, 4, L(Iface, Priv(), "Address = 10.8.0.2/32", "Table = off", Peer, Pub(ServerPublic), "Endpoint = 203.0.113.10:51820", "AllowedIPs = 0.0.0.0/0", "PersistentKeepalive = 25") },
+            { "WG1021", Severity.Warning, 6, L(Iface, Priv(), "Address = 10.8.0.2/32", Peer, Pub(ServerPublic), "Endpoint = 010.0.0.1:51820", "AllowedIPs = 10.8.0.0/24", "PersistentKeepalive = 25") },
             { "WG1020", Severity.Error, 6, L(Iface, Priv(ServerPrivate), "Address = 10.8.0.1/24", "ListenPort = 51820", Peer, Pub(ServerPrivate), "AllowedIPs = 10.8.0.2/32") },
         };
 
