@@ -4,6 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using WgTroubleshoot.Firewall;
 using WgTroubleshoot.Forwarding;
+using WgTroubleshoot.Native;
 using WgTroubleshoot.State;
 
 namespace WgTroubleshoot.Commands
@@ -37,6 +38,9 @@ namespace WgTroubleshoot.Commands
         {
             try
             {
+                // names are validated before anything is read, planned or run
+                if (OutInterface != null) InterfaceName.Validate(OutInterface, "-OutInterface");
+                if (Interface != null) InterfaceName.Validate(Interface, "-Interface");
                 var sysctl = new SysctlSettings();
                 var repair = new ForwardingRepair(Runner, sysctl);
                 var steps = new List<RepairStep>(repair.PlanSysctl(Enable, IPv6));
@@ -66,6 +70,7 @@ namespace WgTroubleshoot.Commands
             var uplink = OutInterface ?? new ForwardingReader(Runner).DefaultRouteDevice(false);
             if (uplink == null)
                 throw new WgException(ErrorIds.NoRoute, ErrorCategory.ObjectNotFound, "There is no IPv4 default route to find the uplink from: name it with -OutInterface.", iface.Name);
+            InterfaceName.Validate(uplink, OutInterface != null ? "-OutInterface" : "uplink");
             if (!IpInfo.LinkExists(uplink))
                 throw new WgException(ErrorIds.InvalidArgument, ErrorCategory.ObjectNotFound, $"The uplink '{uplink}' does not exist.", uplink);
             WriteVerbose($"Masquerading {string.Join(", ", subnets)} from {iface.Name} out of {uplink}.");
