@@ -58,5 +58,7 @@ namespace WgTroubleshoot
         public const string DependencyLoadFailed = "WgDependencyLoadFailed";
         public const string FileExists = "WgFileExists";
         public const string FileWriteFailed = "WgFileWriteFailed";
+        public const string StateFileInvalid = "WgStateFileInvalid";
+        public const string RemediationBusy = "WgRemediationBusy";
     }
 }

@@ -222,6 +222,12 @@ namespace WgTroubleshoot.Remediation
                     policy.StateFile = _path != null && !System.IO.Path.IsPathRooted(s)
                         ? System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(_path), s))
                         : s;
+                    // the state file is rewritten by every run: it must not be the policy or a WireGuard configuration
+                    if (System.IO.Path.IsPathRooted(policy.StateFile))
+                    {
+                        try { RepairLedger.CheckStatePath(policy.StateFile, _path); }
+                        catch (WgException ex) { throw Error(stateFile, ex.Message); }
+                    }
                 }
                 if (report != null && !report.IsNull)
                 {
