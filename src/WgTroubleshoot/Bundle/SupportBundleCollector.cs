@@ -39,8 +39,9 @@ namespace WgTroubleshoot.Bundle
     /// nothing here aborts the bundle. Before the text is returned, every private and preshared key the module
     /// can see is searched for (base64 and hex) and replaced, and so is every other token anywhere in the text
     /// that decodes as a 32-byte key (base64 with or without padding, URL-safe base64, hex) unless it is a public
-    /// key known from a configuration or the live state. The bundle's Redactions field counts what this last
-    /// pass replaced (keys outside the PrivateKey/PresharedKey lines, which are redacted in place and not counted).
+    /// key known from a configuration or the live state. The bundle's Redactions field counts every key removed
+    /// outside the PrivateKey/PresharedKey lines (those are redacted in place and not counted), including keys
+    /// taken out of peer names.
     /// </summary>
     internal sealed class SupportBundleCollector
     {
@@ -61,6 +62,7 @@ namespace WgTroubleshoot.Bundle
         private readonly CancellationToken _cancel;
         private readonly List<string> _secrets = new List<string>();
         private readonly HashSet<string> _publicKeyIds = new HashSet<string>(StringComparer.Ordinal);
+        private int _lineRedactions;
         private readonly List<string> _notes = new List<string>();
 
         public SupportBundleCollector(INativeRunner runner, Action<string> verbose = null, Action<string, int> progress = null, CancellationToken cancel = default(CancellationToken))
@@ -134,7 +136,10 @@ namespace WgTroubleshoot.Bundle
                 }
             foreach (var s in _secrets) { var id = Redaction.KeyId(s); if (id != null) _publicKeyIds.Remove(id); }
             bundle["Redactions"] = 0;
-            int count = Clean(Serialize(bundle), out _);
+            int found = Clean(Serialize(bundle), out var first);
+            // every (redacted) but the values of the PrivateKey/PresharedKey lines: keys the last pass found and
+            // keys already taken out of peer names (which come from comments) when the configs were read
+            int count = Math.Max(found, CountMarkers(first) - _lineRedactions);
             bundle["Redactions"] = count;
             Clean(Serialize(bundle), out var text);
             Redactions = count;
@@ -157,6 +162,13 @@ namespace WgTroubleshoot.Bundle
             var scrubbed = Redaction.Scrub(text, _secrets, out var known);
             cleaned = Redaction.RedactKeyTokens(scrubbed, _publicKeyIds, out var tokens);
             return known + tokens;
+        }
+
+        private static int CountMarkers(string text)
+        {
+            int n = 0;
+            for (int at = text.IndexOf(Redaction.Marker, StringComparison.Ordinal); at >= 0; at = text.IndexOf(Redaction.Marker, at + 1, StringComparison.Ordinal)) n++;
+            return n;
         }
 
         private static string Serialize(object bundle) => new JsonWriter().WriteValue(bundle).ToString() + "\n";
@@ -260,7 +272,7 @@ namespace WgTroubleshoot.Bundle
                     var doc = WgConfigDocument.Parse(bytes, path);
                     _secrets.AddRange(Redaction.SecretsOf(doc));
                     foreach (var id in Redaction.PublicKeysOf(doc)) _publicKeyIds.Add(id);
-                    Redaction.RedactDocument(doc);
+                    _lineRedactions += Redaction.RedactDocument(doc);
                     entry["Text"] = new System.Text.UTF8Encoding(false, false).GetString(doc.ToBytes());
                 }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
