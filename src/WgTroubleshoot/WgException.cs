@@ -63,6 +63,8 @@ namespace WgTroubleshoot
         public const string DependencyLoadFailed = "WgDependencyLoadFailed";
         public const string FileExists = "WgFileExists";
         public const string FileWriteFailed = "WgFileWriteFailed";
+        public const string StateFileInvalid = "WgStateFileInvalid";
+        public const string RemediationBusy = "WgRemediationBusy";
         public const string SnapshotInvalid = "WgSnapshotInvalid";
 
         /// <summary>
@@ -99,6 +101,8 @@ namespace WgTroubleshoot
                 [FileExists] = ErrorCategory.ResourceExists,
                 [FileWriteFailed] = ErrorCategory.WriteError,
                 [SnapshotInvalid] = ErrorCategory.InvalidData,
+                [StateFileInvalid] = ErrorCategory.InvalidData,
+                [RemediationBusy] = ErrorCategory.ResourceBusy,
             };
 
         /// <summary>The documented category of an ErrorId; null for an id not in the table.</summary>

@@ -37,7 +37,11 @@ namespace WgTroubleshoot.Bundle
     /// live interfaces and peers, configuration files with their secrets redacted, firewall, forwarding, recent
     /// log events and the diagnosis. A section that cannot be collected holds {"Error": message} instead;
     /// nothing here aborts the bundle. Before the text is returned, every private and preshared key the module
-    /// can see is searched for (base64 and hex) and replaced; the count is the bundle's Redactions field.
+    /// can see is searched for (base64 and hex) and replaced, and so is every other token anywhere in the text
+    /// that decodes as a 32-byte key (base64 with or without padding, URL-safe base64, hex) unless it is a public
+    /// key known from a configuration or the live state. The bundle's Redactions field counts every key removed
+    /// outside the PrivateKey/PresharedKey lines (those are redacted in place and not counted), including keys
+    /// taken out of peer names.
     /// </summary>
     internal sealed class SupportBundleCollector
     {
@@ -57,6 +61,8 @@ namespace WgTroubleshoot.Bundle
         private readonly Action<string, int> _progress;
         private readonly CancellationToken _cancel;
         private readonly List<string> _secrets = new List<string>();
+        private readonly HashSet<string> _publicKeyIds = new HashSet<string>(StringComparer.Ordinal);
+        private int _lineRedactions;
         private readonly List<string> _notes = new List<string>();
 
         public SupportBundleCollector(INativeRunner runner, Action<string> verbose = null, Action<string, int> progress = null, CancellationToken cancel = default(CancellationToken))
@@ -126,14 +132,48 @@ namespace WgTroubleshoot.Bundle
             bundle["Notes"] = _notes;
 
             _progress("Removing secrets", 98);
+            // Public keys stay readable; a secret's bytes never count as public, whatever line held them.
+            if (devices != null)
+                foreach (var d in devices)
+                {
+                    AddPublic(d.Interface.PublicKey);
+                    foreach (var p in d.Peers) AddPublic(p.PublicKey);
+                }
+            foreach (var s in _secrets) { var id = Redaction.KeyId(s); if (id != null) _publicKeyIds.Remove(id); }
             bundle["Redactions"] = 0;
-            var text = Serialize(bundle);
-            Redaction.Scrub(text, _secrets, out var count);
+            int found = Clean(Serialize(bundle), out var first);
+            // every (redacted) but the values of the PrivateKey/PresharedKey lines: keys the last pass found and
+            // keys already taken out of peer names (which come from comments) when the configs were read
+            int count = Math.Max(found, CountMarkers(first) - _lineRedactions);
             bundle["Redactions"] = count;
-            text = Redaction.Scrub(Serialize(bundle), _secrets, out _);
+            Clean(Serialize(bundle), out var text);
             Redactions = count;
             _progress("Done", 100);
             return text;
+        }
+
+        private void AddPublic(string key)
+        {
+            var id = Redaction.KeyId(key);
+            if (id != null) _publicKeyIds.Add(id);
+        }
+
+        /// <summary>
+        /// The last pass over the whole bundle text: every form of every known secret, then every other token
+        /// that decodes as a 32-byte key and is not a known public key. Returns how many were replaced.
+        /// </summary>
+        private int Clean(string text, out string cleaned)
+        {
+            var scrubbed = Redaction.Scrub(text, _secrets, out var known);
+            cleaned = Redaction.RedactKeyTokens(scrubbed, _publicKeyIds, out var tokens);
+            return known + tokens;
+        }
+
+        private static int CountMarkers(string text)
+        {
+            int n = 0;
+            for (int at = text.IndexOf(Redaction.Marker, StringComparison.Ordinal); at >= 0; at = text.IndexOf(Redaction.Marker, at + 1, StringComparison.Ordinal)) n++;
+            return n;
         }
 
         private static string Serialize(object bundle) => new JsonWriter().WriteValue(bundle).ToString() + "\n";
@@ -236,7 +276,8 @@ namespace WgTroubleshoot.Bundle
                     var bytes = File.ReadAllBytes(path);
                     var doc = WgConfigDocument.Parse(bytes, path);
                     _secrets.AddRange(Redaction.SecretsOf(doc));
-                    Redaction.RedactDocument(doc);
+                    foreach (var id in Redaction.PublicKeysOf(doc)) _publicKeyIds.Add(id);
+                    _lineRedactions += Redaction.RedactDocument(doc);
                     entry["Text"] = new System.Text.UTF8Encoding(false, false).GetString(doc.ToBytes());
                 }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
@@ -257,7 +298,9 @@ namespace WgTroubleshoot.Bundle
                 {
                     try
                     {
-                        _secrets.AddRange(Redaction.SecretsOf(WgConfigDocument.Parse(File.ReadAllBytes(path), path)));
+                        var doc = WgConfigDocument.Parse(File.ReadAllBytes(path), path);
+                        _secrets.AddRange(Redaction.SecretsOf(doc));
+                        foreach (var id in Redaction.PublicKeysOf(doc)) _publicKeyIds.Add(id);
                     }
                     catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
                     {

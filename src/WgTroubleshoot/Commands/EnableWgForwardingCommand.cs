@@ -4,6 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using WgTroubleshoot.Firewall;
 using WgTroubleshoot.Forwarding;
+using WgTroubleshoot.Native;
 using WgTroubleshoot.State;
 
 namespace WgTroubleshoot.Commands
@@ -37,6 +38,9 @@ namespace WgTroubleshoot.Commands
         {
             try
             {
+                // names are validated before anything is read, planned or run
+                if (OutInterface != null) InterfaceName.Validate(OutInterface, "-OutInterface");
+                if (Interface != null) InterfaceName.Validate(Interface, "-Interface");
                 Output(Remedies.ForwardingRemedy.Set(RemedyContext(), Enable, Interface, IPv6, Nat, OutInterface));
             }
             catch (WgException ex)

@@ -29,9 +29,17 @@ namespace WgTroubleshoot.Commands
             bool whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent;
             var report = new RemediationReport { Policy = Policy, Host = Environment.MachineName, StartedUtc = DateTime.UtcNow, WhatIf = whatIf };
             RemediationPolicy policy = null;
+            var reportPath = ReportPath == null ? null : GetUnresolvedProviderPathFromPSPath(ReportPath);
+            bool reportRefused = false;
             try
             {
-                policy = RemediationPolicy.Load(GetUnresolvedProviderPathFromPSPath(Policy));
+                var policyPath = GetUnresolvedProviderPathFromPSPath(Policy);
+                // the report must not replace the policy, the state file or a WireGuard configuration
+                if (reportPath != null && (reportRefused = RepairLedger.ReportPathProblem(reportPath, policyPath, null) != null))
+                    throw RepairLedger.ReportPathError(reportPath, RepairLedger.ReportPathProblem(reportPath, policyPath, null));
+                policy = RemediationPolicy.Load(policyPath);
+                if (reportPath != null && (reportRefused = RepairLedger.ReportPathProblem(reportPath, policy.Path, policy.StateFile) != null))
+                    throw RepairLedger.ReportPathError(reportPath, RepairLedger.ReportPathProblem(reportPath, policy.Path, policy.StateFile));
                 if (!whatIf) Privilege.Demand("A remediation run");
                 // Verification reruns the checks the run made: with the path-MTU probe where the policy says mtu: auto.
                 var repairer = new Repairer(Runner, Repairer.EngineDiagnosis(Runner, WriteVerbose, default(System.Threading.CancellationToken),
@@ -45,6 +53,7 @@ namespace WgTroubleshoot.Commands
                     }
                     return false;
                 }, WriteVerbose);
+                run.Warn = WriteWarning;
                 report = run.Run(policy, whatIf);
             }
             catch (Exception ex) when (!(ex is PipelineStoppedException))
@@ -56,9 +65,9 @@ namespace WgTroubleshoot.Commands
                 report.FinishedUtc = DateTime.UtcNow;
                 WriteError(wex.ToErrorRecord());
             }
-            if (ReportPath != null)
+            if (reportPath != null && !reportRefused)
             {
-                var path = GetUnresolvedProviderPathFromPSPath(ReportPath);
+                var path = reportPath;
                 report.ReportPath = path;
                 try
                 {

@@ -23,7 +23,15 @@ namespace WgTroubleshoot.Commands
         internal static Func<Action<string>, INativeRunner> RunnerFactory { get; set; }
 
         protected INativeRunner Runner
-            => _runner ?? (_runner = RunnerFactory?.Invoke(WriteVerbose) ?? new NativeRunner(WriteVerbose));
+        {
+            get
+            {
+                if (_runner != null) return _runner;
+                // warnings of the file writer (a symlinked config written through, a world-writable directory)
+                Changes.AtomicFile.WarningSink = WriteWarning;
+                return _runner = RunnerFactory?.Invoke(WriteVerbose) ?? new NativeRunner(WriteVerbose);
+            }
+        }
 
         /// <summary>Writes a non-terminating error.</summary>
         protected void WriteWgError(WgException ex) => WriteError(ex.ToErrorRecord());

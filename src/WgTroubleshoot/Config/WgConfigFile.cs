@@ -1,15 +1,13 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.Management.Automation;
-using System.Threading;
 
 namespace WgTroubleshoot.Config
 {
     /// <summary>
     /// Reading and safely rewriting configuration files. A write takes an exclusive lock
-    /// (<c>&lt;path&gt;.lock</c> opened with FileShare.None), writes a 0600 temporary file in the same
-    /// directory, flushes it to disk, keeps the previous file as <c>&lt;path&gt;.bak</c> (0600) and renames
+    /// (flock on <c>&lt;path&gt;.lock</c>, never through a symbolic link), writes a temporary file created 0600
+    /// in the same directory, flushes it to disk, keeps the previous file as <c>&lt;path&gt;.bak</c> (0600) and renames
     /// the temporary file over the original, so readers see the old or the new file and never a mix. A
     /// failed write leaves the original untouched and no temporary file behind.
     /// </summary>
@@ -108,85 +106,69 @@ namespace WgTroubleshoot.Config
         }
 
         /// <summary>
-        /// The exclusive writer lock. FileShare.None is an flock(LOCK_EX) on Unix and a sharing mode on
-        /// Windows; both also exclude other threads of this process. The lock file stays in place (deleting
-        /// it would let two writers lock two different files).
+        /// The exclusive writer lock (see <see cref="FileLock"/>): flock on <c>&lt;path&gt;.lock</c>, opened
+        /// without following a symbolic link. A read-only file system, a link in place of the lock file or a
+        /// permission problem is an error at once; only another writer's lock is waited for.
         /// </summary>
         private static IDisposable AcquireLock(string path, TimeSpan timeout)
         {
             var lockPath = path + LockSuffix;
-            var sw = Stopwatch.StartNew();
-            int delay = 5;
-            while (true)
+            IDisposable held;
+            try
             {
-                try
-                {
-                    var stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                    try { UnixFile.SetMode(lockPath, UnixFile.OwnerReadWrite); } catch (Exception) { /* the lock works without it */ }
-                    return stream;
-                }
-                catch (UnauthorizedAccessException ex)
-                {
-                    throw new WgException(ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied,
-                        $"Cannot lock '{path}' for writing: permission denied. Run elevated.", path, ex);
-                }
-                catch (DirectoryNotFoundException ex)
-                {
-                    throw new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound,
-                        $"The directory of '{path}' does not exist.", path, ex);
-                }
-                catch (IOException ex)
-                {
-                    if (sw.Elapsed >= timeout)
-                        throw new WgException(ErrorIds.ConfigWriteFailed, ErrorCategory.WriteError,
-                            $"'{path}' is being changed by another writer (its lock '{lockPath}' was busy for {timeout.TotalSeconds:0.#} seconds).", path, ex);
-                    Thread.Sleep(delay);
-                    delay = Math.Min(delay * 2, 50);
-                }
+                held = FileLock.TryAcquire(lockPath, timeout);
             }
+            catch (ReadOnlyFileSystemException ex)
+            {
+                throw new WgException(ErrorIds.ConfigWriteFailed, ErrorCategory.WriteError,
+                    $"Cannot change '{path}': its file system is mounted read-only (the lock '{lockPath}' cannot be created or opened for writing).", path, ex);
+            }
+            catch (UnsafePathException ex)
+            {
+                throw new WgException(ErrorIds.ConfigWriteFailed, ErrorCategory.SecurityError,
+                    $"Cannot lock '{path}' for writing: {ex.Message}", path, ex);
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                throw new WgException(ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied,
+                    $"Cannot lock '{path}' for writing: permission denied. Run elevated.", path, ex);
+            }
+            catch (DirectoryNotFoundException ex)
+            {
+                throw new WgException(ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound,
+                    $"The directory of '{path}' does not exist.", path, ex);
+            }
+            catch (IOException ex)
+            {
+                throw new WgException(ErrorIds.ConfigWriteFailed, ErrorCategory.WriteError,
+                    $"Cannot lock '{path}' for writing: {ex.Message}", path, ex);
+            }
+            if (held == null)
+                throw new WgException(ErrorIds.ConfigWriteFailed, ErrorCategory.ResourceBusy,
+                    $"'{path}' is being changed by another writer (its lock '{lockPath}' was busy for {timeout.TotalSeconds:0.#} seconds).", path);
+            return held;
         }
 
-        /// <summary>The write itself; the caller holds the lock.</summary>
+        /// <summary>
+        /// The write itself; the caller holds the lock. Through <see cref="Changes.AtomicFile"/>: a 0600
+        /// temporary file created with its mode, the previous version as .bak (0600), a symbolic link written
+        /// through to its target with a warning, stale temporary files of dead writers removed.
+        /// </summary>
         private static void WriteLocked(string path, byte[] content, bool rotateBackup = true)
         {
             var full = Path.GetFullPath(path);
-            var dir = Path.GetDirectoryName(full);
-            var name = Path.GetFileName(full);
-            var temp = Path.Combine(dir, "." + name + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
-            var backup = full + BackupSuffix;
             try
             {
-                using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-                {
-                    UnixFile.SetMode(temp, UnixFile.OwnerReadWrite); // before any content is written
-                    fs.Write(content, 0, content.Length);
-                    fs.Flush(true);
-                }
-                if (File.Exists(full))
-                {
-                    // Replace links (or copies) the old file to the backup and renames temp over the original: rename(2) on Unix.
-                    File.Replace(temp, full, rotateBackup ? backup : null, ignoreMetadataErrors: true);
-                    if (rotateBackup) UnixFile.SetMode(backup, UnixFile.OwnerReadWrite);
-                }
-                else
-                {
-                    File.Move(temp, full);
-                }
+                Changes.AtomicFile.WriteBytes(full, content, UnixFile.OwnerReadWrite, keepBackup: rotateBackup, holdsLock: true);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is System.Security.SecurityException || ex is NotSupportedException)
             {
-                TryDelete(temp);
                 bool denied = ex is UnauthorizedAccessException || ex is System.Security.SecurityException;
+                bool unsafePath = ex is UnsafePathException;
                 throw new WgException(denied ? ErrorIds.PermissionDenied : ErrorIds.ConfigWriteFailed,
-                    denied ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError,
+                    denied ? ErrorCategory.PermissionDenied : unsafePath ? ErrorCategory.SecurityError : ErrorCategory.WriteError,
                     $"Writing '{full}' failed{(denied ? " (permission denied; run elevated)" : "")}: {ex.Message} The original file is unchanged.", full, ex);
             }
-        }
-
-        private static void TryDelete(string path)
-        {
-            try { if (File.Exists(path)) File.Delete(path); }
-            catch (Exception) { /* best effort: the error being reported matters more */ }
         }
     }
 }

@@ -217,7 +217,7 @@ namespace WgTroubleshoot.Config
                 if (line.IsSection("Peer"))
                 {
                     _section = Section.Peer;
-                    _peers.Add(new WgConfigPeer { Interface = _config.Interface, Path = _doc.Path, Line = number, Name = NameAbove(number) });
+                    _peers.Add(new WgConfigPeer { Interface = _config.Interface, Path = _doc.Path, Line = number, Name = Bundle.Redaction.RedactKeyTokens(NameAbove(number)) }); // a key in a comment never becomes a name
                     _peerIps.Add(new List<string>());
                     _peerIpLines.Add(new List<int>());
                     return;

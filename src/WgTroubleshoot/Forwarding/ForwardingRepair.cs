@@ -46,16 +46,19 @@ namespace WgTroubleshoot.Forwarding
 
         public static NatRules ForNftables(string iface, IList<string> subnets, string uplink)
         {
-            var t = TableName(iface);
+            // every value validated and quoted by NftText: no value can end a token of the script
+            var t = NftText.Identifier(TableName(iface));
+            var qIface = NftText.InterfaceString(iface);
+            var qUplink = NftText.InterfaceString(uplink);
             var sb = new StringBuilder();
             sb.Append("add table inet ").Append(t);
             sb.Append("; add chain inet ").Append(t).Append(" postrouting { type nat hook postrouting priority srcnat; policy accept; }");
             foreach (var s in subnets)
                 sb.Append("; add rule inet ").Append(t).Append(" postrouting ").Append(s.IndexOf(':') >= 0 ? "ip6" : "ip")
-                  .Append(" saddr ").Append(s).Append(" oifname \"").Append(uplink).Append("\" masquerade");
+                  .Append(" saddr ").Append(NftText.Prefix(s)).Append(" oifname ").Append(qUplink).Append(" masquerade");
             sb.Append("; add chain inet ").Append(t).Append(" forward { type filter hook forward priority filter; policy accept; }");
-            sb.Append("; add rule inet ").Append(t).Append(" forward iifname \"").Append(iface).Append("\" accept");
-            sb.Append("; add rule inet ").Append(t).Append(" forward oifname \"").Append(iface).Append("\" ct state established,related accept");
+            sb.Append("; add rule inet ").Append(t).Append(" forward iifname ").Append(qIface).Append(" accept");
+            sb.Append("; add rule inet ").Append(t).Append(" forward oifname ").Append(qIface).Append(" ct state established,related accept");
             var r = new NatRules { Backend = "nftables", Table = "inet " + t };
             r.Up.Add(new[] { "nft", sb.ToString() });
             r.Down.Add(new[] { "nft", "delete table inet " + t });
@@ -64,6 +67,8 @@ namespace WgTroubleshoot.Forwarding
 
         public static NatRules ForIptables(string iface, IList<string> subnets, string uplink)
         {
+            InterfaceName.Validate(iface);
+            InterfaceName.Validate(uplink, "uplink");
             var r = new NatRules { Backend = "iptables", Table = "nat POSTROUTING, filter FORWARD" };
             void Rule(string tool, string[] spec)
             {
@@ -74,7 +79,7 @@ namespace WgTroubleshoot.Forwarding
             foreach (var s in subnets)
             {
                 var tool = s.IndexOf(':') >= 0 ? "ip6tables" : "iptables";
-                Rule(tool, new[] { "-t", "nat", "-X", "POSTROUTING", "-s", s, "-o", uplink, "-j", "MASQUERADE" });
+                Rule(tool, new[] { "-t", "nat", "-X", "POSTROUTING", "-s", NftText.Prefix(s), "-o", uplink, "-j", "MASQUERADE" });
             }
             Rule("iptables", new[] { "-X", "FORWARD", "-i", iface, "-j", "ACCEPT" });
             Rule("iptables", new[] { "-X", "FORWARD", "-o", iface, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT" });

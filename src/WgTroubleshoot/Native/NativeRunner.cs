@@ -261,11 +261,30 @@ namespace WgTroubleshoot.Native
         {
             var err = result.StdErr.Trim();
             var first = err.Split('\n').FirstOrDefault()?.Trim() ?? string.Empty;
+            if (IsExecFailure(err, result.ExitCode))
+                return new WgException(ErrorIds.ToolNotInstalled, ErrorCategory.NotInstalled,
+                    $"{what} failed: '{result.CommandLine}' cannot be executed (exit code {result.ExitCode})" + (first.Length > 0 ? ": " + first : ".") + " Check that the program is an executable for this machine, or reinstall it.", result.CommandLine);
             if (IsPermissionProblem(err))
                 return new WgException(ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied,
                     $"{what} needs root (Administrator on Windows): '{result.CommandLine}' said: {first}", result.CommandLine);
             return new WgException(ErrorIds.ToolFailed, ErrorCategory.InvalidResult,
                 $"{what} failed: '{result.CommandLine}' exited with {result.ExitCode}" + (first.Length > 0 ? ": " + first : "."), result.CommandLine);
+        }
+
+        /// <summary>
+        /// True when a program could not be executed at all: exec's failure as setpriv or a shell report it
+        /// ("failed to execute", "Exec format error", "cannot execute", exit code 126, or 127 "not found" from the
+        /// shell execvp falls back to for a file that is not a program).
+        /// </summary>
+        public static bool IsExecFailure(string stderr, int? exitCode)
+        {
+            stderr = stderr ?? "";
+            return stderr.IndexOf("failed to execute", StringComparison.OrdinalIgnoreCase) >= 0
+                   || stderr.IndexOf("Exec format error", StringComparison.OrdinalIgnoreCase) >= 0
+                   || stderr.IndexOf("cannot execute", StringComparison.OrdinalIgnoreCase) >= 0
+                   || exitCode == 126
+                   // execvp hands a file that is not a program to /bin/sh, which fails with 127 "...: not found"
+                   || (exitCode == 127 && stderr.IndexOf("not found", StringComparison.OrdinalIgnoreCase) >= 0);
         }
 
         public static bool IsPermissionProblem(string stderr)

@@ -101,6 +101,9 @@ namespace WgTroubleshoot.Remediation
         };
         private static readonly Regex Integer = new Regex(@"^[-+]?[0-9]+$", RegexOptions.CultureInvariant);
 
+        /// <summary>A policy file larger than this is refused before it is read (WgPolicyInvalid).</summary>
+        public const long MaxFileBytes = 1024 * 1024;
+
         private readonly List<InterfacePolicy> _interfaces;
 
         private RemediationPolicy(string path, List<InterfacePolicy> interfaces)
@@ -135,6 +138,9 @@ namespace WgTroubleshoot.Remediation
             string text;
             try
             {
+                var length = new FileInfo(full).Length;
+                if (length > MaxFileBytes)
+                    throw new WgPolicyException(full, 1, 1, $"the file is {length} bytes long; a policy is at most {MaxFileBytes} bytes (1 MiB).");
                 text = File.ReadAllText(full, new UTF8Encoding(false, true));
             }
             catch (Exception ex) when (ex is FileNotFoundException || ex is DirectoryNotFoundException)
@@ -218,6 +224,12 @@ namespace WgTroubleshoot.Remediation
                     policy.StateFile = _path != null && !System.IO.Path.IsPathRooted(s)
                         ? System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(_path), s))
                         : s;
+                    // the state file is rewritten by every run: it must not be the policy or a WireGuard configuration
+                    if (System.IO.Path.IsPathRooted(policy.StateFile))
+                    {
+                        try { RepairLedger.CheckStatePath(policy.StateFile, _path); }
+                        catch (WgException ex) { throw Error(stateFile, ex.Message); }
+                    }
                 }
                 if (report != null && !report.IsNull)
                 {

@@ -78,10 +78,19 @@ namespace WgTroubleshoot.Remediation
         /// <summary>Which policy repair kind allows a cause's repair (from the RemedyCatalog); null when the cause has no repair.</summary>
         public static RepairKind? KindFor(string cause) => Remedies.RemedyCatalog.KindFor(cause);
 
+        /// <summary>Where the run's warnings go (a state file with entries in the future, no stateFile).</summary>
+        public Action<string> Warn { get; set; }
+
         public RemediationReport Run(RemediationPolicy policy, bool whatIf)
         {
+            // the hourly limit: the run lock, the history, and a state file proven writable before any repair
+            using (var ledger = RepairLedger.Open(policy, whatIf, Warn ?? _verbose))
+                return Run(policy, whatIf, ledger);
+        }
+
+        private RemediationReport Run(RemediationPolicy policy, bool whatIf, RepairLedger state)
+        {
             var report = new RemediationReport { Policy = policy.Path, Host = Environment.MachineName, StartedUtc = DateTime.UtcNow, WhatIf = whatIf };
-            var state = RepairHistory.Load(policy.StateFile);
             var results = new List<RemediationInterfaceResult>();
             int worst = RemediationExitCode.Healthy;
             foreach (var ip in policy.Interfaces)
@@ -131,9 +140,15 @@ namespace WgTroubleshoot.Remediation
                         needs.Add($"{f.Cause}: {f.Summary} (not repaired{(whatIf ? " because of -WhatIf" : "")}: {call.Display})");
                         continue;
                     }
-                    var result = _repairer.Repair(fref);
+                    if (!state.TryReserve(ip.Interface, f.Cause, out var unrecorded))
+                    {
+                        needs.Add($"{f.Cause}: {f.Summary} (not repaired: {unrecorded})");
+                        continue;
+                    }
+                    RepairResult result = null;
+                    try { result = _repairer.Repair(fref); }
+                    finally { state.Complete(result == null || result.Changed); } // a repair that threw stays counted
                     repairs.Add(result);
-                    if (result.Changed) state.Add(ip.Interface, f.Cause, DateTime.UtcNow);
                     if (!result.Verified) needs.Add($"{f.Cause}: repair not verified: {result.Error ?? result.After}");
                 }
                 r.Repairs = repairs.ToArray();
@@ -143,7 +158,6 @@ namespace WgTroubleshoot.Remediation
                 worst = Worse(worst, code);
                 results.Add(r);
             }
-            if (!whatIf) state.Save(policy.StateFile);
             report.Interfaces = results.ToArray();
             report.ExitCode = worst;
             report.Outcome = RemediationExitCode.Name(worst);
@@ -250,49 +264,6 @@ namespace WgTroubleshoot.Remediation
         {
             var text = DependencyLoader.Engine.Serialize(ToTree(r), json);
             Changes.AtomicFile.Write(path, text, Changes.AtomicFile.Private, keepBackup: false);
-        }
-    }
-
-    /// <summary>The repairs made per interface, kept in the policy's state file (JSON) for the hourly limit.</summary>
-    internal sealed class RepairHistory
-    {
-        private readonly List<Tuple<string, string, DateTime>> _entries = new List<Tuple<string, string, DateTime>>();
-
-        public static RepairHistory Load(string path)
-        {
-            var h = new RepairHistory();
-            if (string.IsNullOrEmpty(path) || !File.Exists(path)) return h;
-            try
-            {
-                var root = DependencyLoader.Engine.ParseYaml(File.ReadAllText(path));
-                var repairs = root?.Entries.FirstOrDefault(e => e.Key.Value == "repairs").Value;
-                if (repairs == null) return h;
-                foreach (var item in repairs.Items)
-                {
-                    string V(string k) => item.Entries.FirstOrDefault(e => e.Key.Value == k).Value?.Value;
-                    if (DateTime.TryParse(V("time"), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t))
-                        h._entries.Add(Tuple.Create(V("interface"), V("cause"), t));
-                }
-            }
-            catch (Exception ex) when (ex is YamlSyntaxException || ex is IOException)
-            {
-                // A damaged history only loses the hourly count; the next run writes a good one.
-            }
-            return h;
-        }
-
-        public int CountSince(string iface, DateTime since) => _entries.Count(e => e.Item1 == iface && e.Item3 >= since);
-
-        public void Add(string iface, string cause, DateTime when) => _entries.Add(Tuple.Create(iface, cause, when));
-
-        public void Save(string path)
-        {
-            if (string.IsNullOrEmpty(path)) return;
-            var keep = _entries.Where(e => e.Item3 >= DateTime.UtcNow.AddDays(-1)).Select(e => (object)new Dictionary<string, object>
-            {
-                ["interface"] = e.Item1, ["cause"] = e.Item2, ["time"] = e.Item3.ToString("o", CultureInfo.InvariantCulture),
-            }).ToList();
-            Changes.AtomicFile.Write(path, DependencyLoader.Engine.Serialize(new Dictionary<string, object> { ["repairs"] = keep }, true), Changes.AtomicFile.Private, keepBackup: false);
         }
     }
 }

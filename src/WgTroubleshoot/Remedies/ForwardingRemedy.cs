@@ -1,3 +1,4 @@
+using WgTroubleshoot.Native;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -40,6 +41,7 @@ namespace WgTroubleshoot.Remedies
             var uplink = outInterface ?? new ForwardingReader(ctx.Runner).DefaultRouteDevice(false);
             if (uplink == null)
                 throw new WgException(ErrorIds.NoRoute, ErrorCategory.ConnectionError, "There is no IPv4 default route to find the uplink from: name it with -OutInterface.", iface.Name);
+            InterfaceName.Validate(uplink, outInterface != null ? "-OutInterface" : "uplink");
             if (!IpInfo.LinkExists(uplink))
                 throw new WgException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, $"The uplink '{uplink}' does not exist.", uplink);
             ctx.Verbose($"Masquerading {string.Join(", ", subnets)} from {iface.Name} out of {uplink}.");

@@ -78,11 +78,16 @@ namespace WgTroubleshoot.State
             }
         }
 
-        /// <summary>True when a link of that name exists in this network namespace (Linux /sys; always true elsewhere).</summary>
+        /// <summary>
+        /// True when a link of exactly that name exists in this network namespace (Linux /sys; elsewhere true for
+        /// any valid name). A name the kernel could not have (with '/', "." or "..", too long...) is never
+        /// found, so no path normalisation (stva/../stva) can make one look present.
+        /// </summary>
         public static bool LinkExists(string name)
         {
+            if (!InterfaceName.IsValid(name)) return false;
             if (!Directory.Exists("/sys/class/net")) return true;
-            return Directory.Exists(Path.Combine("/sys/class/net", name));
+            return Directory.Exists("/sys/class/net/" + name);
         }
     }
 }

@@ -118,9 +118,16 @@ namespace WgTroubleshoot.Trace
                             && !l.EndsWith("received by filter", StringComparison.Ordinal)
                             && !l.EndsWith("dropped by kernel", StringComparison.Ordinal)).ToList();
             var first = lines.FirstOrDefault() ?? readError?.Message ?? (proc.ExitCode.HasValue ? "exit code " + proc.ExitCode.Value : "no message");
+            // tcpdump itself could not be executed (not executable, not a binary for this machine): exec's
+            // own failure, reported by setpriv or a shell with 126/127, is not a capture permission problem.
+            if (NativeRunner.IsExecFailure(proc.StandardError, proc.ExitCode))
+                return new WgException(ErrorIds.ToolNotInstalled, ErrorCategory.NotInstalled,
+                    $"tcpdump cannot be executed: '{proc.CommandLine}' said: {first}. Check that the tcpdump binary is an executable for this machine (ls -l $(command -v tcpdump)) or reinstall it (Debian/Ubuntu: apt-get install tcpdump).", proc.CommandLine);
             if (NativeRunner.IsPermissionProblem(proc.StandardError) || first.IndexOf("permission", StringComparison.OrdinalIgnoreCase) >= 0)
                 return new WgException(ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied,
-                    $"Capturing packets needs root: '{proc.CommandLine}' said: {first}", proc.CommandLine);
+                    Config.UnixFile.EffectiveUid == 0 && !Config.UnixFile.IsWindows
+                        ? $"tcpdump was refused permission to capture although this runs as root (a security module such as AppArmor or SELinux, or a missing capability?): '{proc.CommandLine}' said: {first}"
+                        : $"Capturing packets needs root: '{proc.CommandLine}' said: {first}", proc.CommandLine);
             return new WgException(ErrorIds.ToolFailed, ErrorCategory.InvalidResult,
                 $"The capture failed: '{proc.CommandLine}' {what}: {first}", proc.CommandLine, readError);
         }

@@ -8,6 +8,7 @@ using WgTroubleshoot.Native;
 using WgTroubleshoot.Trace;
 using Xunit;
 
+#pragma warning disable CA1416
 namespace WgTroubleshoot.Tests.Trace
 {
     /// <summary>
@@ -82,6 +83,38 @@ namespace WgTroubleshoot.Tests.Trace
             var ex = Assert.Throws<WgException>(() => new TrafficCapture(runner).Run(new TrafficTracer("wg0", 51820), TimeSpan.FromSeconds(5), CancellationToken.None));
             Assert.Equal(ErrorIds.PermissionDenied, ex.ErrorId);
             Assert.Contains("permission", ex.Message);
+        }
+
+        /// <summary>Starts a real file as "tcpdump" through the real runner (setpriv exec's it).</summary>
+        private sealed class FileAsTcpdumpRunner : INativeRunner
+        {
+            private readonly string _file;
+            public FileAsTcpdumpRunner(string file) { _file = file; }
+            public NativeResult Run(string tool, IEnumerable<string> arguments, TimeSpan? timeout = null, string standardInput = null) => throw new NotSupportedException();
+            public bool IsAvailable(string tool) => true;
+            public NativeProcess Start(string tool, IEnumerable<string> arguments, TimeSpan maxLifetime) => new NativeRunner(_ => { }).Start(_file, arguments, maxLifetime);
+        }
+
+        [Theory]
+        [InlineData(false, "not executable (EACCES)")]
+        [InlineData(true, "not a program (ENOEXEC)")]
+        public void ATcpdumpThatCannotExecuteIsNotInstalledNotNeedsRoot(bool executable, string what)
+        {
+            if (!OperatingSystem.IsLinux() || NativeRunner.ResolveTool("setpriv") == null) return;
+            var dir = Path.Combine(Path.GetTempPath(), "wgz-tcpdump-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+            Directory.CreateDirectory(dir);
+            try
+            {
+                var fake = Path.Combine(dir, "tcpdump");
+                File.WriteAllBytes(fake, new byte[] { 0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 });
+                File.SetUnixFileMode(fake, executable ? (UnixFileMode)0x1ED : (UnixFileMode)0x1A4); // 0755 or 0644
+                var ex = Assert.Throws<WgException>(() => new TrafficCapture(new FileAsTcpdumpRunner(fake)).Run(new TrafficTracer("wg0", 51820), TimeSpan.FromSeconds(3), CancellationToken.None));
+                Assert.True(ex.ErrorId == ErrorIds.ToolNotInstalled, what + ": " + ex.ErrorId + " " + ex.Message);
+                Assert.Equal(ErrorCategory.NotInstalled, ex.Category);
+                Assert.Contains("cannot be executed", ex.Message);
+                Assert.DoesNotContain("needs root", ex.Message);
+            }
+            finally { Directory.Delete(dir, true); }
         }
 
         [Fact]
