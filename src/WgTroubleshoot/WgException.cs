@@ -66,6 +66,8 @@ namespace WgTroubleshoot
         public const string StateFileInvalid = "WgStateFileInvalid";
         public const string RemediationBusy = "WgRemediationBusy";
         public const string SnapshotInvalid = "WgSnapshotInvalid";
+        public const string UnsafePath = "WgUnsafePath";
+        public const string FileBusy = "WgFileBusy";
 
         /// <summary>
         /// The one table of ErrorIds and their ErrorCategory, as about_WgTroubleshoot documents them (a test walks
@@ -103,6 +105,8 @@ namespace WgTroubleshoot
                 [SnapshotInvalid] = ErrorCategory.InvalidData,
                 [StateFileInvalid] = ErrorCategory.InvalidData,
                 [RemediationBusy] = ErrorCategory.ResourceBusy,
+                [UnsafePath] = ErrorCategory.SecurityError,
+                [FileBusy] = ErrorCategory.ResourceBusy,
             };
 
         /// <summary>The documented category of an ErrorId; null for an id not in the table.</summary>

@@ -125,7 +125,7 @@ namespace WgTroubleshoot.Config
             }
             catch (UnsafePathException ex)
             {
-                throw new WgException(ErrorIds.ConfigWriteFailed, ErrorCategory.SecurityError,
+                throw new WgException(ErrorIds.UnsafePath, ErrorCategory.SecurityError,
                     $"Cannot lock '{path}' for writing: {ex.Message}", path, ex);
             }
             catch (UnauthorizedAccessException ex)
@@ -144,7 +144,7 @@ namespace WgTroubleshoot.Config
                     $"Cannot lock '{path}' for writing: {ex.Message}", path, ex);
             }
             if (held == null)
-                throw new WgException(ErrorIds.ConfigWriteFailed, ErrorCategory.ResourceBusy,
+                throw new WgException(ErrorIds.FileBusy, ErrorCategory.ResourceBusy,
                     $"'{path}' is being changed by another writer (its lock '{lockPath}' was busy for {timeout.TotalSeconds:0.#} seconds).", path);
             return held;
         }
@@ -164,10 +164,10 @@ namespace WgTroubleshoot.Config
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is System.Security.SecurityException || ex is NotSupportedException)
             {
                 bool denied = ex is UnauthorizedAccessException || ex is System.Security.SecurityException;
-                bool unsafePath = ex is UnsafePathException;
-                throw new WgException(denied ? ErrorIds.PermissionDenied : ErrorIds.ConfigWriteFailed,
-                    denied ? ErrorCategory.PermissionDenied : unsafePath ? ErrorCategory.SecurityError : ErrorCategory.WriteError,
-                    $"Writing '{full}' failed{(denied ? " (permission denied; run elevated)" : "")}: {ex.Message} The original file is unchanged.", full, ex);
+                var message = $"Writing '{full}' failed{(denied ? " (permission denied; run elevated)" : "")}: {ex.Message} The original file is unchanged.";
+                if (denied) throw new WgException(ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied, message, full, ex);
+                if (ex is UnsafePathException) throw new WgException(ErrorIds.UnsafePath, ErrorCategory.SecurityError, message, full, ex);
+                throw new WgException(ErrorIds.ConfigWriteFailed, ErrorCategory.WriteError, message, full, ex);
             }
         }
     }

@@ -182,7 +182,7 @@ namespace WgTroubleshoot.Remediation
             }
             catch (UnsafePathException ex)
             {
-                throw new WgException(ErrorIds.FileWriteFailed, ErrorCategory.SecurityError, $"The run lock of '{_path}' cannot be taken: {ex.Message} Nothing was changed.", _path, ex);
+                throw new WgException(ErrorIds.UnsafePath, ErrorCategory.SecurityError, $"The run lock of '{_path}' cannot be taken: {ex.Message} Nothing was changed.", _path, ex);
             }
             catch (UnauthorizedAccessException ex)
             {
@@ -294,8 +294,9 @@ namespace WgTroubleshoot.Remediation
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                throw new WgException(ErrorIds.FileWriteFailed, ex is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError,
-                    $"The state file '{_path}' cannot be written ({ex.Message}): the hourly repair limit cannot be recorded, so no repair runs.", _path, ex);
+                var message = $"The state file '{_path}' cannot be written ({ex.Message}): the hourly repair limit cannot be recorded, so no repair runs.";
+                if (ex is UnauthorizedAccessException) throw new WgException(ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied, message, _path, ex);
+                throw new WgException(ErrorIds.FileWriteFailed, ErrorCategory.WriteError, message, _path, ex);
             }
         }
 

@@ -78,7 +78,7 @@ namespace WgTroubleshoot.Snapshot
         }
 
         private static WgException Invalid(string source, string why)
-            => new WgException(ErrorIdInvalid, ErrorCategory.InvalidData, $"'{source}' cannot be replayed: {why}.", source);
+            => new WgException(ErrorIds.SnapshotInvalid, ErrorCategory.InvalidData, $"'{source}' cannot be replayed: {why}.", source);
 
         private static bool Writable(PropertyInfo p)
             => p.CanRead && p.CanWrite && p.GetIndexParameters().Length == 0 && p.GetSetMethod() != null && p.GetGetMethod() != null;

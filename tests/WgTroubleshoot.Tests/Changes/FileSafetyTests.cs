@@ -72,7 +72,7 @@ namespace WgTroubleshoot.Tests.Changes
             var elsewhere = Path.Combine(_dir, "created-by-link");
             File.CreateSymbolicLink(conf + ".lock", elsewhere);
             var ex = Assert.Throws<WgException>(() => WgConfigFile.Write(conf, B("[Interface]\nListenPort = 1\n")));
-            Assert.Equal(ErrorIds.ConfigWriteFailed, ex.ErrorId);
+            Assert.Equal(ErrorIds.UnsafePath, ex.ErrorId);
             Assert.Equal(ErrorCategory.SecurityError, ex.Category);
             Assert.Contains("symbolic link", ex.Message);
             Assert.False(File.Exists(elsewhere), "the dangling link's target must not be created");
