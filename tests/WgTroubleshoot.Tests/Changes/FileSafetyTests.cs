@@ -45,7 +45,8 @@ namespace WgTroubleshoot.Tests.Changes
         {
             if (!Linux) return;
             var seen = new List<(string, int)>();
-            AtomicFile.TempCreated = p => seen.Add((p, Mode(p)));
+            // the hook is process-wide: record only this test's files
+            AtomicFile.TempCreated = p => { if (p.StartsWith(_dir, StringComparison.Ordinal)) lock (seen) seen.Add((p, Mode(p))); };
             var conf = Path.Combine(_dir, "wg0.conf");
             WgConfigFile.Write(conf, B("[Interface]\nPrivateKey = x\n"));       // config (new)
             WgConfigFile.Write(conf, B("[Interface]\nPrivateKey = y\n"));       // config (replace, with .bak)
