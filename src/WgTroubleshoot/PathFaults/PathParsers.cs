@@ -137,7 +137,7 @@ namespace WgTroubleshoot.PathFaults
     }
 
     /// <summary>The answer of `ip route get`: the device and gateway, or the error it printed.</summary>
-    public sealed class RouteLookup
+    public sealed class RouteAnswer
     {
         public string Query { get; set; }
         public bool Found { get; set; }
@@ -149,9 +149,9 @@ namespace WgTroubleshoot.PathFaults
         /// <summary>The first line of the answer (the evidence).</summary>
         public string Text { get; set; }
 
-        public static RouteLookup Parse(string query, int exitCode, string stdout, string stderr)
+        public static RouteAnswer Parse(string query, int exitCode, string stdout, string stderr)
         {
-            var r = new RouteLookup { Query = query };
+            var r = new RouteAnswer { Query = query };
             var first = (stdout ?? "").Replace("\r", "").Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0);
             if (exitCode != 0 || first == null)
             {

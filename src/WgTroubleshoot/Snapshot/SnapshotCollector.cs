@@ -131,12 +131,16 @@ namespace WgTroubleshoot.Snapshot
             new WgStateSource(),
             new LinkSource(),
             new ConfigSource(),
+            new CounterSource(false),
             new NetfilterSource(),
             new SysctlSource(),
             new NameSource(),
             new RouteSource(),
+            new ConntrackSource(),
             new SecondSampleSource(),
+            new CounterSource(true),
             new CaptureSource(),
+            new ReversePathSource(),
             new MtuSource(),
         };
 
