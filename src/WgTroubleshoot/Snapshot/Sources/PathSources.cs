@@ -133,6 +133,8 @@ namespace WgTroubleshoot.Snapshot.Sources
         public string Name => SourceName;
         public SnapshotStage Stage => SnapshotStage.AfterSample;
 
+        private static string FirstLine(string text) => (text ?? "").Replace("\r", "").Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
+
         public void Collect(CollectContext ctx)
         {
             var uplink = ctx.Snapshot.Routes.DefaultDevice;
@@ -160,8 +162,8 @@ namespace WgTroubleshoot.Snapshot.Sources
                         var l = new ReversePathLookup
                         {
                             Sender = s, Local = local, ArrivesOn = uplink,
-                            InputRouteOk = input.Success, InputRouteText = (input.Success ? input.StdOut : input.StdErr).Trim(),
-                            ReturnRouteText = back.StdOut.Trim(),
+                            InputRouteOk = input.Success, InputRouteText = FirstLine(input.Success ? input.StdOut : input.StdErr),
+                            ReturnRouteText = FirstLine(back.StdOut),
                         };
                         var lookup = PathFaults.RouteAnswer.Parse(s, back.ExitCode, back.StdOut, back.StdErr);
                         l.ReturnDevice = lookup.Device;
