@@ -108,8 +108,13 @@ namespace WgTroubleshoot.Checks
             if (f.CanRepair)
             {
                 // The remediation shown is exactly what Repair-WgIssue runs.
-                var call = RemediationCall.For(FindingRef.From(f));
-                if (call != null) f.Remediation = call.ToString();
+                var fref = FindingRef.From(f);
+                if (PathFaults.PathRepairs.Handles(fref)) f.Remediation = "Repair-WgIssue: " + PathFaults.PathRepairs.Describe(fref);
+                else
+                {
+                    var call = RemediationCall.For(fref);
+                    if (call != null) f.Remediation = call.ToString();
+                }
             }
         }
 

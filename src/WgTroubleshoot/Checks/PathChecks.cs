@@ -89,10 +89,18 @@ namespace WgTroubleshoot.Checks
                 f.RepairData = w != null ? new[] { "Interface=" + c.Name, "Nat=true", "WrongOif=" + w.Item2.Oif } : new[] { "Interface=" + c.Name, "Nat=true" };
                 yield return f;
             }
-            if (st.ForwardBlocked)
+            // The walk follows jumps into regular chains (DOCKER-USER, ufw's chains) that the flat reader skips.
+            var walked = ForwardWalk.Blocked(c, st.Uplink);
+            bool walkable = c.Host.Netfilter.Filter().Any(b => b.Nft != null || b.Iptables != null);
+            if (walked.Count > 0 || (st.ForwardBlocked && !walkable))
             {
-                var f = c.NewFinding("WGD502", Severity.Warning, Cause.ForwardPathBlocked, $"The forward path drops tunnel traffic: {st.ForwardBlockedBy}.");
-                f.Evidence = evidence; f.CanRepair = true; f.RepairData = new[] { "Interface=" + c.Name, "Nat=true" };
+                var w = walked.FirstOrDefault();
+                var f = c.NewFinding("WGD502", Severity.Warning, Cause.ForwardPathBlocked, w != null
+                    ? $"The forward path drops tunnel traffic: {w.Item1} {w.Item2} {w.Item3.DecidingRule}{PathFacts.Where(w.Item3)}."
+                    : $"The forward path drops tunnel traffic: {st.ForwardBlockedBy}.");
+                f.Evidence = walked.Select(x => $"{x.Item1}: {x.Item2} dropped by: {x.Item3.DecidingRule}{PathFacts.Where(x.Item3)}")
+                    .Concat(ForwardWalk.Signature(c, st.Uplink)).Concat(evidence).ToArray();
+                f.CanRepair = true; f.RepairData = new[] { "Interface=" + c.Name, "Nat=true" };
                 yield return f;
             }
         }

@@ -346,4 +346,41 @@ namespace WgTroubleshoot.Checks
             return list;
         }
     }
+
+    /// <summary>The forward path walked with the chain walker (jumps followed): TCP from the tunnel to the uplink, and its replies.</summary>
+    public static class ForwardWalk
+    {
+        public static List<Tuple<string, string, WalkResult>> Blocked(CheckContext c, string uplink)
+        {
+            var list = new List<Tuple<string, string, WalkResult>>();
+            if (uplink == null) return list;
+            foreach (var b in c.Host.Netfilter.Filter())
+            {
+                if ((b.Nft == null && b.Iptables == null) || PathFacts.IsIPv6(b)) continue;
+                var outbound = new Probe { Forwarded = true, Protocol = "tcp", InInterface = c.Name, OutInterface = uplink };
+                var back = new Probe { Forwarded = true, Protocol = "tcp", InInterface = uplink, OutInterface = c.Name, CtState = "established" };
+                var r1 = ChainWalker.Walk(PathFacts.Chains(b, outbound), outbound);
+                var r2 = ChainWalker.Walk(PathFacts.Chains(b, back), back);
+                if (r1.Blocked) list.Add(Tuple.Create(b.Name, $"TCP from {c.Name} to {uplink}", r1));
+                if (r2.Blocked) list.Add(Tuple.Create(b.Name, $"replies from {uplink} to {c.Name}", r2));
+            }
+            return list;
+        }
+
+        /// <summary>What tells the forward drop apart: a container engine's DOCKER-USER chain, ufw's routed policy letting ping through.</summary>
+        public static IEnumerable<string> Signature(CheckContext c, string uplink)
+        {
+            foreach (var b in c.Host.Netfilter.Filter().Where(x => x.Iptables != null && !x.Iptables.IsIPv6))
+            {
+                if (b.Iptables.Chain("filter", "DOCKER-USER") != null)
+                    yield return $"{b.Name}: a DOCKER-USER chain exists (a container engine set FORWARD policy {b.Iptables.Chain("filter", "FORWARD")?.Policy ?? "?"}): the accept belongs there, before the engine's rules.";
+                if (b.Iptables.Chain("filter", "ufw-user-forward") != null && uplink != null)
+                {
+                    var ping = new Probe { Forwarded = true, Protocol = "icmp", InInterface = c.Name, OutInterface = uplink };
+                    var r = ChainWalker.Walk(b.Iptables.BaseChainsFor(ping), ping);
+                    if (r.Allowed) yield return $"{b.Name}: ufw accepts forwarded ICMP ({r.DecidingRule}) and drops TCP: ping through this host works while connections do not (ufw status: deny (routed)).";
+                }
+            }
+        }
+    }
 }
