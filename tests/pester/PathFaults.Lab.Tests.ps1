@@ -1,6 +1,8 @@
 # Path and firewall faults (tests/lab/Faults/Path.ps1): each one shows its symptom in the lab, checked with
 # the raw tools before the module looks at it, and the lab is healthy again (TCP through the tunnel) after
-# it is removed. One lab for the whole file; faults are injected one after another.
+# it is removed. Then the module, on the side where it shows: the top finding names the Cause (never
+# KeyMismatch), Repair-WgIssue verifies where the repair is safe, and TCP flows afterwards. One lab for the
+# whole file; faults are injected one after another.
 
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot '../lab/WgLab.psm1') -Force
@@ -23,9 +25,34 @@ BeforeAll {
     function Get-NewHandshake($Lab, [DateTime] $Since, [int] $Seconds = 6) {
         Wait-WgLabHandshake -Lab $Lab -TimeoutSeconds $Seconds -Since $Since
     }
+    # The module's view on the side where the fault shows: the top finding must be the expected Cause, then
+    # Repair-WgIssue on that finding must verify, and TCP must flow afterwards.
+    function Assert-DiagnosedAndRepaired($Lab, [string] $Fault, [string] $Cause, [switch] $NoRepair) {
+        $side = (Get-WgLabFault -Name $Fault).Side
+        $if = if ($side -eq 'client') { $Lab.Client.Interface } else { $Lab.Server.Interface }
+        $out = Invoke-WgLabPwsh -Lab $Lab -Node $side -ArgumentList $if, ([bool]$NoRepair) -TimeoutSeconds 240 -ScriptBlock {
+            param($i, $noRepair)
+            $d = @(Invoke-WgDiagnosis -Interface $i)
+            [pscustomobject]@{ Kind = 'diagnosis'; Findings = $d }
+            if (-not $noRepair) { [pscustomobject]@{ Kind = 'repair'; Results = @($d[0] | Repair-WgIssue -Confirm:$false) } }
+        }
+        $diag = ($out | Where-Object Kind -eq 'diagnosis').Findings
+        $top = $diag[0]
+        $top.Cause | Should -Be $Cause -Because "the top finding on the $side names the cause ($($diag | ForEach-Object { "$($_.Severity) $($_.Cause)" }))"
+        $top.Severity | Should -BeIn 'Warning', 'Error'
+        @($diag | Where-Object Cause -eq 'KeyMismatch').Count | Should -Be 0 -Because 'it is never called a key mismatch'
+        $top.Evidence.Count | Should -BeGreaterThan 0
+        if ($NoRepair) { $top.CanRepair | Should -BeFalse; return $top }
+        $rep = @(($out | Where-Object Kind -eq 'repair').Results)
+        $rep.Count | Should -BeGreaterThan 0
+        $rep[0].Verified | Should -BeTrue -Because "the repair verifies ($($rep[0].Error))"
+        $null = Wait-WgLabHandshake -Lab $Lab -TimeoutSeconds 15
+        Assert-TcpWorks $Lab "TCP flows after the repair of $Cause"
+        $top
+    }
 }
 
-Describe 'Path and firewall faults show their symptom' -Tag Lab -Skip:$LabUnavailable {
+Describe 'Path and firewall faults: symptom, diagnosis, repair' -Tag Lab -Skip:$LabUnavailable {
     BeforeAll {
         $lab = New-WgLab
         Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15 | Should -BeTrue
@@ -58,6 +85,8 @@ Describe 'Path and firewall faults show their symptom' -Tag Lab -Skip:$LabUnavai
         Assert-TcpFails $lab 'there is no session'
         $rules = Invoke-WgLabCommand -Lab $lab -Node server -Command nft, list, table, inet, wgf_out
         $rules | Should -Match 'udp sport 51820 counter packets [1-9]\d* bytes \d+ drop' -Because 'responses hit the output drop'
+        $top = Assert-DiagnosedAndRepaired $lab OutputDropsReplies FirewallBlocksReplies
+        $top.Evidence -join ' ' | Should -Match 'udp sport 51820'
         Remove-WgLabFault -Lab $lab -Fault OutputDropsReplies
         Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15 | Should -BeTrue
         Assert-TcpWorks $lab 'the fault is gone'
@@ -71,6 +100,9 @@ Describe 'Path and firewall faults show their symptom' -Tag Lab -Skip:$LabUnavai
         $v | Should -Match 'Chain FORWARD \(policy DROP (\d+) packets' 
         [int]([regex]::Match($v, 'policy DROP (\d+) packets').Groups[1].Value) | Should -BeGreaterThan 0
         (Invoke-WgLabCommand -Lab $lab -Node server -Command iptables-save) | Should -Match ':DOCKER-USER'
+        $top = Assert-DiagnosedAndRepaired $lab DockerForwardDrop ForwardPathBlocked
+        $top.Evidence -join ' ' | Should -Match 'DOCKER-USER'
+        (Invoke-WgLabCommand -Lab $lab -Node server -Command iptables-save) | Should -Match '-A DOCKER-USER -i wgs'
         Remove-WgLabFault -Lab $lab -Fault DockerForwardDrop
         Assert-TcpWorks $lab 'the fault is gone'
     }
@@ -80,6 +112,9 @@ Describe 'Path and firewall faults show their symptom' -Tag Lab -Skip:$LabUnavai
         Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress | Should -BeTrue
         Assert-TcpFails $lab 'legacy FORWARD drops the tunnel traffic'
         (Invoke-WgLabCommand -Lab $lab -Node server -Command iptables-legacy-save) | Should -Match ':FORWARD DROP'
+        $top = Assert-DiagnosedAndRepaired $lab DockerForwardDropLegacy ForwardPathBlocked
+        $top.Summary | Should -Match 'iptables-legacy'
+        (Invoke-WgLabCommand -Lab $lab -Node server -Command iptables-legacy-save) | Should -Match '-A DOCKER-USER -i wgs'
         Remove-WgLabFault -Lab $lab -Fault DockerForwardDropLegacy
         Assert-TcpWorks $lab 'the fault is gone'
     }
@@ -89,6 +124,9 @@ Describe 'Path and firewall faults show their symptom' -Tag Lab -Skip:$LabUnavai
         (Invoke-WgLabCommand -Lab $lab -Node server -Command ufw, status, verbose) | Should -Match 'deny \(routed\)'
         Test-WgLabPing -Lab $lab -To $lab.InternetHost -Count 2 | Should -BeTrue -Because 'ufw accepts forwarded echo requests'
         Assert-TcpFails $lab 'the routed policy drops TCP'
+        $top = Assert-DiagnosedAndRepaired $lab UfwRoutedDrop ForwardPathBlocked
+        $top.Evidence -join ' ' | Should -Match 'ufw accepts forwarded ICMP'
+        (Invoke-WgLabCommand -Lab $lab -Node server -Command ufw, status) | Should -Match 'ALLOW FWD'
         Remove-WgLabFault -Lab $lab -Fault UfwRoutedDrop
         Assert-TcpWorks $lab 'the fault is gone'
         (Invoke-WgLabCommand -Lab $lab -Node server -Command iptables-save) | Should -Not -Match 'ufw-'
@@ -98,6 +136,8 @@ Describe 'Path and firewall faults show their symptom' -Tag Lab -Skip:$LabUnavai
         Add-WgLabFault -Lab $lab -Fault TunnelInputBlocked
         Assert-TcpWorks $lab 'forwarding is not affected'
         Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress -TimeoutSeconds 1 | Should -BeFalse
+        $top = Assert-DiagnosedAndRepaired $lab TunnelInputBlocked TunnelInputBlocked -NoRepair
+        $top.Evidence -join ' ' | Should -Match 'policy drop of chain input \(inet wgf_in\)'
         Remove-WgLabFault -Lab $lab -Fault TunnelInputBlocked
         Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress | Should -BeTrue
     }
@@ -108,6 +148,8 @@ Describe 'Path and firewall faults show their symptom' -Tag Lab -Skip:$LabUnavai
         Assert-TcpFails $lab 'nothing is masqueraded'
         Invoke-WgLabCommand -Lab $lab -Node server -Command nft, list, table, ip, wgtlab_nat | Should -Match 'oifname "eth0" counter packets 0 bytes 0 masquerade'
         Invoke-WgLabCommand -Lab $lab -Node server -Command ip, route, show, default | Should -Match 'dev ens3'
+        $top = Assert-DiagnosedAndRepaired $lab NatWrongInterface NatMissing
+        $top.Summary | Should -Match 'names eth0, which is not the uplink ens3'
         Remove-WgLabFault -Lab $lab -Fault NatWrongInterface
         Assert-TcpWorks $lab 'the fault is gone'
     }
@@ -119,6 +161,7 @@ Describe 'Path and firewall faults show their symptom' -Tag Lab -Skip:$LabUnavai
         Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress | Should -BeTrue
         Assert-TcpFails $lab 'the gateway does not forward'
         (Invoke-WgLabCommand -Lab $lab -Node server -Command sysctl, '-n', net.ipv4.ip_forward).Trim() | Should -Be '0'
+        $top = Assert-DiagnosedAndRepaired $lab GatewayForwardingOff ForwardingDisabled
         Remove-WgLabFault -Lab $lab -Fault GatewayForwardingOff
         Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15 | Should -BeTrue
         Assert-TcpWorks $lab 'the fault is gone'
@@ -135,11 +178,10 @@ Describe 'Path and firewall faults show their symptom' -Tag Lab -Skip:$LabUnavai
         (& $n $after) | Should -BeGreaterThan (& $n $before) -Because 'the kernel counts every packet rp_filter drops'
         $rg = Invoke-WgLabCommand -Lab $lab -Node server -Command ip, route, get, 198.51.100.2, from, 203.0.113.2, iif, ens3 -PassThru
         $rg.ExitCode | Should -Not -Be 0 -Because 'the route back leaves by another link'
-        # the same path with loose mode: only the filter stood in the way
-        $null = Invoke-WgLabCommand -Lab $lab -Node server -Command sysctl, '-qw', net.ipv4.conf.ens3.rp_filter=2
-        $null = Invoke-WgLabCommand -Lab $lab -Node server -Command sysctl, '-qw', net.ipv4.conf.all.rp_filter=2
-        Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15 | Should -BeTrue
-        Assert-TcpWorks $lab 'loose reverse-path filtering lets the asymmetric path work'
+        # the module: ReversePathFilter (never KeyMismatch), repaired with rp_filter=2 on the uplink, and TCP flows
+        $top = Assert-DiagnosedAndRepaired $lab ReversePathFilter ReversePathFilter
+        $top.Evidence -join ' ' | Should -Match 'rp_filter = 1'
+        (Invoke-WgLabCommand -Lab $lab -Node server -Command sysctl, '-n', net.ipv4.conf.ens3.rp_filter).Trim() | Should -Be '2'
         Remove-WgLabFault -Lab $lab -Fault ReversePathFilter
         Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15 | Should -BeTrue
         Assert-TcpWorks $lab 'the fault is gone'
@@ -151,6 +193,8 @@ Describe 'Path and firewall faults show their symptom' -Tag Lab -Skip:$LabUnavai
         Get-NewHandshake $lab $t0 | Should -BeFalse
         Assert-TcpFails $lab 'the initiations never reach wireguard-go'
         Invoke-WgLabCommand -Lab $lab -Node server -Command nft, list, table, inet, wgf_rpf | Should -Match 'oif missing counter packets [1-9]'
+        $top = Assert-DiagnosedAndRepaired $lab ReversePathFilterNft ReversePathFilter -NoRepair
+        $top.Evidence -join ' ' | Should -Match 'fib saddr \. iif oif missing'
         Remove-WgLabFault -Lab $lab -Fault ReversePathFilterNft
         Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15 | Should -BeTrue
         Assert-TcpWorks $lab 'the fault is gone'
@@ -162,6 +206,8 @@ Describe 'Path and firewall faults show their symptom' -Tag Lab -Skip:$LabUnavai
         (Invoke-WgLabCommand -Lab $lab -Node server -Command iptables-save, '-t', 'nat') | Should -Not -Match 'MASQUERADE'
         Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress | Should -BeTrue
         Assert-TcpFails $lab 'nothing is masqueraded'
+        $top = Assert-DiagnosedAndRepaired $lab HookRulesMissing HookRulesMissing
+        $top.Evidence -join ' ' | Should -Match 'Missing: iptables -t nat -A POSTROUTING'
         Remove-WgLabFault -Lab $lab -Fault HookRulesMissing
         Assert-TcpWorks $lab 'the fault is gone'
     }
