@@ -35,7 +35,7 @@ try {
             foreach ($side in $sides) {
                 $if = if ($side -eq 'client') { $lab.Client.Interface } else { $lab.Server.Interface }
                 $tmp = "/tmp/wgt-$($lab.Id)-$f-$side.json"
-                $top = Invoke-WgLabPwsh -Lab $lab -Node $side -ArgumentList $if, $tmp -TimeoutSeconds 120 -ScriptBlock {
+                $top = Invoke-WgLabPwsh -Lab $lab -Node $side -ArgumentList $if, $tmp -TimeoutSeconds 400 -ScriptBlock {
                     param($i, $p) @(Invoke-WgDiagnosis -Interface $i -SnapshotPath $p)[0]
                 }
                 Move-Item -LiteralPath $tmp -Destination (Join-Path $OutDirectory "$f-$side.json") -Force
