@@ -5,14 +5,14 @@
 .DESCRIPTION
     Builds one lab, injects each fault of tests/lab/Faults/Path.ps1 in turn, and on the side where it shows runs
     `Invoke-WgDiagnosis -SnapshotPath` (the module staged by `build.ps1 Build`), writing
-    tests/WgTroubleshoot.Tests/Corpus/snapshots/<Fault>-<side>.json. Also records the healthy lab on both sides.
+    tests/WgTroubleshoot.Tests/Corpus/snapshots/<Fault>-<side>.json (the healthy lab is Record-Snapshots.ps1's).
     Needs root and the lab's tools; anyone can rerun it. The snapshots carry no secrets (the module scrubs them).
 .PARAMETER Fault
-    Only these faults (default: every path fault plus Healthy).
+    Only these faults (default: every path fault; Healthy records the healthy lab on both sides).
 #>
 [CmdletBinding()]
 param(
-    [string[]] $Fault = @('Healthy', 'OutputDropsReplies', 'DockerForwardDrop', 'DockerForwardDropLegacy', 'UfwRoutedDrop', 'TunnelInputBlocked',
+    [string[]] $Fault = @('OutputDropsReplies', 'DockerForwardDrop', 'DockerForwardDropLegacy', 'UfwRoutedDrop', 'TunnelInputBlocked',
         'NatWrongInterface', 'GatewayForwardingOff', 'ReversePathFilter', 'ReversePathFilterNft', 'HookRulesMissing'),
     [string] $OutDirectory = (Join-Path $PSScriptRoot '../WgTroubleshoot.Tests/Corpus/snapshots')
 )
