@@ -183,6 +183,10 @@ function ConvertTo-LabConfigText($Side) {
     if ($i.ListenPort) { $null = $sb.AppendLine("ListenPort = $($i.ListenPort)") }
     if ($i.Mtu) { $null = $sb.AppendLine("MTU = $($i.Mtu)") }
     $null = $sb.AppendLine("PrivateKey = $($i.PrivateKey)")
+    # wg-quick hooks, when a fault gives the side some (never run by the lab: it applies configs with wg setconf)
+    foreach ($hook in 'PreUp', 'PostUp', 'PreDown', 'PostDown') {
+        if ($i.PSObject.Properties[$hook]) { foreach ($h in @($i.$hook)) { if ($h) { $null = $sb.AppendLine("$hook = $h") } } }
+    }
     foreach ($p in $i.Peers) {
         $null = $sb.AppendLine()
         $null = $sb.AppendLine("# $($p.Name)")

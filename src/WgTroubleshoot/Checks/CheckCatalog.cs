@@ -44,21 +44,26 @@ namespace WgTroubleshoot.Checks
             new LinkCheck(),
             new ConfigLintCheck(),
             new FirewallInputCheck(),
+            new FirewallOutputCheck(),
+            new ReversePathFilterCheck(),
             new KeyMismatchCheck(),
+            new StaleConntrackCheck(),
             new EndpointCheck(),
             new PeerHandshakeCheck(),
             new OneWayTrafficCheck(),
             new NeverConnectedCheck(),
             new BothEndsCheck(),
+            new HookRulesCheck(),
             new ForwardingCheck(),
             new NatForwardPathCheck(),
+            new TunnelInputCheck(),
             new MtuCheck(),
         };
 
         /// <summary>Runs last, over what is left after suppression and folding: "Healthy" only when nothing is above Info.</summary>
         public static ICheck Summary { get; } = new HealthySummaryCheck();
 
-        private static readonly Cause[] FirewallDrops = { Cause.FirewallBlocksPort, Cause.TcpOnlyFirewallRule };
+        private static readonly Cause[] FirewallDrops = { Cause.FirewallBlocksPort, Cause.TcpOnlyFirewallRule, Cause.FirewallBlocksReplies, Cause.ReversePathFilter };
 
         /// <summary>What suppresses what: a winner's finding removes the losers' findings on the same interface (or peer).</summary>
         public static IReadOnlyList<Suppression> Suppressions { get; } = new List<Suppression>
@@ -69,6 +74,10 @@ namespace WgTroubleshoot.Checks
                 "Unanswered initiations are the firewall's drop, not a key this side refuses."),
             new Suppression(FirewallDrops, Suppression.CauseIs(Cause.EndpointUnreachable, Cause.PresharedKeyMismatch, Cause.UpstreamFilter),
                 "On a server the local drop explains the clients that do not connect.", when: c => c.IsServer),
+            new Suppression(new[] { Cause.HookRulesMissing }, Suppression.CauseIs(Cause.NatMissing, Cause.ForwardPathBlocked),
+                "The hook's own NAT and forward rules are missing: re-applying them is the fix."),
+            new Suppression(new[] { Cause.StaleConntrack }, Suppression.CauseIs(Cause.EndpointUnreachable, Cause.PresharedKeyMismatch, Cause.UpstreamFilter),
+                "The flow leaves with a source address that is gone: nothing can answer it.", samePeer: true),
             new Suppression(new[] { Cause.StaleEndpoint }, Suppression.CauseIs(Cause.EndpointUnreachable, Cause.PresharedKeyMismatch, Cause.AllowedIpsMismatch, Cause.UpstreamFilter),
                 "WireGuard still sends to the old address of the name.", samePeer: true),
         };

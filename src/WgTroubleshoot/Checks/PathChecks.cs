@@ -22,7 +22,7 @@ namespace WgTroubleshoot.Checks
 
         public override IEnumerable<Finding> Evaluate(CheckContext c)
         {
-            if (!c.IsServer || !c.IsLinux) yield break;
+            if (!c.IsLinux || !PathFacts.RoutesForPeers(c)) yield break;
             var st = ForwardingFactsBuilder.Evaluate(c, false);
             var evidence = st.Evidence.Where(e => e.IndexOf("forward", StringComparison.OrdinalIgnoreCase) >= 0 || e.IndexOf("sysctl", StringComparison.OrdinalIgnoreCase) >= 0).ToArray();
             if (evidence.Length == 0) evidence = st.Evidence;
@@ -50,20 +50,34 @@ namespace WgTroubleshoot.Checks
 
         public override IEnumerable<Finding> Evaluate(CheckContext c)
         {
-            if (!c.IsServer || !c.IsLinux) yield break;
+            if (!c.IsLinux || !PathFacts.RoutesForPeers(c)) yield break;
             var st = ForwardingFactsBuilder.Evaluate(c, true);
             var evidence = st.Evidence.Concat(st.Problems).ToArray();
             if (!st.Masquerade && st.Uplink != null && st.TunnelSubnets.Length > 0)
             {
-                var f = c.NewFinding("WGD501", Severity.Warning, Cause.NatMissing,
-                    $"Traffic from {string.Join(", ", st.TunnelSubnets)} is not masqueraded out of the uplink {st.Uplink}: replies from beyond this host never find their way back.");
-                f.Evidence = evidence; f.CanRepair = true; f.RepairData = new[] { "Interface=" + c.Name, "Nat=true" };
+                var v4 = st.TunnelSubnets.Where(x => x.IndexOf(':') < 0).ToList();
+                var wrong = NatInterfaceFacts.WrongInterface(c.Host.Netfilter.NatForward(), v4, st.Uplink);
+                var w = wrong.FirstOrDefault();
+                var f = c.NewFinding("WGD501", Severity.Warning, Cause.NatMissing, w != null
+                    ? $"The masquerade for {string.Join(", ", v4)} names {w.Item2.Oif}, which is not the uplink {st.Uplink}{(c.Host.Link(w.Item2.Oif) == null ? $" ({w.Item2.Oif} does not exist here)" : "")}: traffic from the tunnel leaves {st.Uplink} unmasqueraded and replies never come back."
+                    : $"Traffic from {string.Join(", ", st.TunnelSubnets)} is not masqueraded out of the uplink {st.Uplink}: replies from beyond this host never find their way back.");
+                f.Evidence = wrong.Select(x => $"{x.Item1}: {x.Item2.Text} (output interface {x.Item2.Oif}; the default route leaves by {st.Uplink}: {c.Host.Routes.DefaultText})").Concat(evidence).ToArray();
+                f.CanRepair = true;
+                f.RepairData = w != null ? new[] { "Interface=" + c.Name, "Nat=true", "WrongOif=" + w.Item2.Oif } : new[] { "Interface=" + c.Name, "Nat=true" };
                 yield return f;
             }
-            if (st.ForwardBlocked)
+            // The walk follows jumps into regular chains (DOCKER-USER, ufw's chains) that the flat reader skips.
+            var walked = ForwardWalk.Blocked(c, st.Uplink);
+            bool walkable = c.Host.Netfilter.Filter().Any(b => b.Nft != null || b.Iptables != null);
+            if (walked.Count > 0 || (st.ForwardBlocked && !walkable))
             {
-                var f = c.NewFinding("WGD502", Severity.Warning, Cause.ForwardPathBlocked, $"The forward path drops tunnel traffic: {st.ForwardBlockedBy}.");
-                f.Evidence = evidence; f.CanRepair = true; f.RepairData = new[] { "Interface=" + c.Name, "Nat=true" };
+                var w = walked.FirstOrDefault();
+                var f = c.NewFinding("WGD502", Severity.Warning, Cause.ForwardPathBlocked, w != null
+                    ? $"The forward path drops tunnel traffic: {w.Item1} {w.Item2} {w.Item3.DecidingRule}{PathFacts.Where(w.Item3)}."
+                    : $"The forward path drops tunnel traffic: {st.ForwardBlockedBy}.");
+                f.Evidence = walked.Select(x => $"{x.Item1}: {x.Item2} dropped by: {x.Item3.DecidingRule}{PathFacts.Where(x.Item3)}")
+                    .Concat(ForwardWalk.Signature(c, st.Uplink)).Concat(evidence).ToArray();
+                f.CanRepair = true; f.RepairData = new[] { "Interface=" + c.Name, "Nat=true" };
                 yield return f;
             }
         }

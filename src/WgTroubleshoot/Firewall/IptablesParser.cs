@@ -22,7 +22,9 @@ namespace WgTroubleshoot.Firewall
         /// <summary>The built-in chains a probe meets, in kernel order (raw, mangle, then filter).</summary>
         public List<FwChain> BaseChainsFor(Probe probe)
         {
-            var order = probe.Forwarded
+            var order = probe.Output
+                ? new[] { ("raw", "OUTPUT"), ("mangle", "OUTPUT"), ("filter", "OUTPUT"), ("mangle", "POSTROUTING") }
+                : probe.Forwarded
                 ? new[] { ("raw", "PREROUTING"), ("mangle", "PREROUTING"), ("mangle", "FORWARD"), ("filter", "FORWARD") }
                 : new[] { ("raw", "PREROUTING"), ("mangle", "PREROUTING"), ("mangle", "INPUT"), ("filter", "INPUT") };
             return order.Select(o => Chain(o.Item1, o.Item2)).Where(c => c != null).ToList();
@@ -179,7 +181,7 @@ namespace WgTroubleshoot.Firewall
                     {
                         var v = Next();
                         bool n = negate;
-                        conds.Add(p => { var r = p.Forwarded ? p.MatchInterface(new[] { v }, true) : Tri.False; return n ? r.Not() : r; });
+                        conds.Add(p => { var r = p.HasOutInterface ? p.MatchInterface(new[] { v }, true) : Tri.False; return n ? r.Not() : r; });
                         break;
                     }
                     case "-m": case "--match":
@@ -194,6 +196,15 @@ namespace WgTroubleshoot.Firewall
                         rule.TestsPort = true;
                         if (ports == null) conds.Add(_ => Tri.Maybe);
                         else conds.Add(p => { var r = p.MatchPort(ports); return n ? r.Not() : r; });
+                        break;
+                    }
+                    case "--sport": case "--source-port":
+                    case "--sports": case "--source-ports":
+                    {
+                        var ports = ParsePorts(Next());
+                        bool n = negate;
+                        if (ports == null) conds.Add(_ => Tri.Maybe);
+                        else conds.Add(p => { var r = p.MatchSourcePort(ports); return n ? r.Not() : r; });
                         break;
                     }
                     case "--ctstate":

@@ -29,12 +29,14 @@ namespace WgTroubleshoot.Firewall
         /// <summary>Base chains of the own tables a probe meets, in the order the kernel runs them.</summary>
         public List<FwChain> BaseChainsFor(Probe probe)
         {
-            var hooks = probe.Forwarded ? new[] { "ingress", "prerouting", "forward" } : new[] { "ingress", "prerouting", "input" };
+            var hooks = probe.Output ? new[] { "output", "postrouting" }
+                : probe.Forwarded ? new[] { "ingress", "prerouting", "forward" } : new[] { "ingress", "prerouting", "input" };
             var fam = probe.IsIPv6 ? "ip6" : "ip";
             return OwnTables
-                .Where(t => t.Family == fam || t.Family == "inet" || t.Family == "netdev")
+                .Where(t => t.Family == fam || t.Family == "inet" || (t.Family == "netdev" && !probe.Output))
                 .SelectMany(t => t.Chains)
-                .Where(c => c.IsBase && c.Type == "filter" && Array.IndexOf(hooks, c.Hook) >= 0)
+                // an output chain of type route drops like a filter chain
+                .Where(c => c.IsBase && (c.Type == "filter" || (probe.Output && c.Type == "route" && c.Hook == "output")) && Array.IndexOf(hooks, c.Hook) >= 0)
                 .Select((c, i) => new { c, i })
                 .OrderBy(x => Array.IndexOf(hooks, x.c.Hook)).ThenBy(x => x.c.Priority).ThenBy(x => x.i)
                 .Select(x => x.c)
@@ -418,6 +420,14 @@ namespace WgTroubleshoot.Firewall
                                 else if (ports == null) conds.Add(_ => Tri.Maybe);
                                 else conds.Add(p => Apply(rel, p.MatchPort(ports)));
                             }
+                            else if (field == "sport")
+                            {
+                                var ports = ParsePorts(v);
+                                var range = RelationRange(rel, ports);
+                                if (range != null) conds.Add(p => p.MatchSourcePort(range));
+                                else if (ports == null) conds.Add(_ => Tri.Maybe);
+                                else conds.Add(p => Apply(rel, p.MatchSourcePort(ports)));
+                            }
                             else conds.Add(_ => Tri.Maybe);
                             continue;
                         }
@@ -475,7 +485,7 @@ namespace WgTroubleshoot.Firewall
                 case "oifname":
                 case "oif":
                     if (values.Any(v => v.StartsWith("@", StringComparison.Ordinal))) { conds.Add(_ => Tri.Maybe); return; }
-                    conds.Add(p => apply(rel, p.Forwarded ? p.MatchInterface(values, true) : Tri.False));
+                    conds.Add(p => apply(rel, p.HasOutInterface ? p.MatchInterface(values, true) : Tri.False));
                     return;
                 case "l4proto":
                 case "protocol" when values.All(v => v != "ip" && v != "ip6"):

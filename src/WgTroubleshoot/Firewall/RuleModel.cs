@@ -28,6 +28,10 @@ namespace WgTroubleshoot.Firewall
         public string OutInterface { get; set; }
         /// <summary>True for a forwarded packet (no local destination).</summary>
         public bool Forwarded { get; set; }
+        /// <summary>True for a packet this host sends (output hook): it has an output interface and no input interface.</summary>
+        public bool Output { get; set; }
+        /// <summary>The source port (output probes: WireGuard's listen port); null means any.</summary>
+        public int? SourcePort { get; set; }
         /// <summary>Conntrack state of the packet: "new" for the first packet of a connection, "established" for replies.</summary>
         public string CtState { get; set; } = "new";
         /// <summary>Names of the links the probe may arrive on (empty: unknown).</summary>
@@ -44,6 +48,7 @@ namespace WgTroubleshoot.Firewall
         public Tri MatchInterface(IEnumerable<string> patterns, bool output)
         {
             var list = patterns.ToList();
+            if (Output && !output) return Tri.False; // a locally generated packet has no input interface
             var name = output ? OutInterface : InInterface;
             if (name != null) return TriExtensions.From(list.Any(p => NameMatches(p, name)));
             if (output) return Tri.Maybe; // input packets have no output interface; forward: unknown
@@ -89,6 +94,15 @@ namespace WgTroubleshoot.Firewall
             if (Port == null) return Tri.Maybe;
             return TriExtensions.From(ranges.Any(r => r.Contains(Port.Value)));
         }
+
+        public Tri MatchSourcePort(IEnumerable<PortRange> ranges)
+        {
+            if (SourcePort == null) return Tri.Maybe;
+            return TriExtensions.From(ranges.Any(r => r.Contains(SourcePort.Value)));
+        }
+
+        /// <summary>True when the packet has an output interface the rules may test (forwarded or sent by this host).</summary>
+        public bool HasOutInterface => Forwarded || Output;
     }
 
     public struct PortRange

@@ -53,6 +53,12 @@ namespace WgTroubleshoot.Remedies
         private static bool IsMtu(string v) => Int(v, 576, 65535).HasValue;
         private static bool IsIface(string v) => Config.WgConfigLocation.IsValidInterfaceName(v);
 
+        private static bool IsAddress(string v) => v != null && v.Length <= 45 && System.Net.IPAddress.TryParse(v, out var a) && a.ToString() == v;
+
+        /// <summary>The path and firewall repairs (PathFaults/PathRepairs): each re-reads the live state it changes.</summary>
+        private static (string, Func<RemedyContext, IList<ChangeRecord>>) Path(FindingRef f, Dictionary<string, string> d)
+            => ("Repair-WgIssue: " + PathFaults.PathRepairs.Describe(f), ctx => PathFaults.PathRepairs.Apply(ctx, f));
+
         private static int? Int(string v, int min, int max)
         {
             if (v == null || v.Length == 0 || v.Length > 5 || !v.All(c => c >= '0' && c <= '9') || (v.Length > 1 && v[0] == '0')) return null;
@@ -116,7 +122,31 @@ namespace WgTroubleshoot.Remedies
                     },
                 },
                 new Entry { Cause = nameof(Cause.ForwardingDisabled), Kind = RepairKind.Forwarding, Unattended = true, Keys = forwardingKeys, Build = Forwarding(false) },
-                new Entry { Cause = nameof(Cause.ForwardPathBlocked), Kind = RepairKind.Forwarding, Unattended = true, Keys = forwardingKeys, Build = Forwarding(true) },
+                // The forward path is opened where it is decided: the chain walk finds every base chain that drops
+                // (DOCKER-USER first where it exists, ufw route rules under ufw), PathFaults/PathRepairs.
+                new Entry { Cause = nameof(Cause.ForwardPathBlocked), Kind = RepairKind.Forwarding, Unattended = true, Keys = forwardingKeys, Build = Path },
+                new Entry { Cause = nameof(Cause.FirewallBlocksReplies), Kind = RepairKind.Firewall, Unattended = true, Keys = firewallKeys, Build = Path },
+                new Entry
+                {
+                    Cause = nameof(Cause.ReversePathFilter), Kind = RepairKind.Forwarding, Unattended = true, Required = new[] { "Uplink" },
+                    Keys = new Dictionary<string, Func<string, bool>>(StringComparer.Ordinal) { ["Interface"] = IsIface, ["Uplink"] = IsIface, ["RpFilter"] = v => v == "2" },
+                    Build = Path,
+                },
+                new Entry
+                {
+                    Cause = nameof(Cause.HookRulesMissing), Kind = RepairKind.Firewall, Unattended = true,
+                    Keys = new Dictionary<string, Func<string, bool>>(StringComparer.Ordinal) { ["Interface"] = IsIface },
+                    Build = Path,
+                },
+                new Entry
+                {
+                    Cause = nameof(Cause.StaleConntrack), Kind = RepairKind.Firewall, Unattended = true, Required = new[] { "OrigSrc", "OrigDst", "OrigSport", "OrigDport" },
+                    Keys = new Dictionary<string, Func<string, bool>>(StringComparer.Ordinal)
+                    {
+                        ["Interface"] = IsIface, ["OrigSrc"] = IsAddress, ["OrigDst"] = IsAddress, ["OrigSport"] = IsPort, ["OrigDport"] = IsPort,
+                    },
+                    Build = Path,
+                },
                 new Entry { Cause = nameof(Cause.NatMissing), Kind = RepairKind.Nat, Unattended = true, Keys = forwardingKeys, Build = Forwarding(true) },
                 new Entry
                 {

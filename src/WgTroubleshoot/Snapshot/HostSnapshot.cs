@@ -38,6 +38,10 @@ namespace WgTroubleshoot.Snapshot
         public SysctlState Sysctls { get; set; } = new SysctlState();
         /// <summary>Endpoint host names and what they resolved to (each name once).</summary>
         public List<NameResolution> Names { get; set; } = new List<NameResolution>();
+        /// <summary>Kernel SNMP counters at the start and the end of the sample time (reverse-path drops, forwarding errors).</summary>
+        public CounterState Counters { get; set; }
+        /// <summary>conntrack's UDP flows of the WireGuard ports; null when not read.</summary>
+        public ConntrackState Conntrack { get; set; }
         /// <summary>The WireGuard interfaces looked at, in the order asked.</summary>
         public List<InterfaceSnapshot> Interfaces { get; set; } = new List<InterfaceSnapshot>();
 
@@ -89,6 +93,8 @@ namespace WgTroubleshoot.Snapshot
         public CaptureResult Capture { get; set; }
         /// <summary>-Deep: the path MTU towards each peer's endpoint.</summary>
         public List<PathMtuResult> Mtu { get; set; } = new List<PathMtuResult>();
+        /// <summary>The reverse path of every sender seen (input route on the uplink, route back).</summary>
+        public List<ReversePathLookup> ReversePaths { get; set; } = new List<ReversePathLookup>();
 
         /// <summary>The first sample (null when the state could not be read).</summary>
         public WgSample First => Samples.Count > 0 ? Samples[0] : null;

@@ -134,13 +134,17 @@ namespace WgTroubleshoot.Snapshot
             new WgStateSource(),
             new LinkSource(),
             new ConfigSource(),
+            new CounterSource(false),
             new CaptureSource(),
             new NetfilterSource(),
             new SysctlSource(),
             new NameSource(),
             new RouteSource(),
+            new ConntrackSource(),
             new SecondSampleSource(),
+            new CounterSource(true),
             new CaptureResultSource(),
+            new ReversePathSource(),
             new MtuSource(),
         };
 

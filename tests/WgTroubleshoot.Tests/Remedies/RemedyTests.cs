@@ -163,7 +163,7 @@ namespace WgTroubleshoot.Tests.Remedies
         [InlineData("ForwardingDisabled", "Enable-WgForwarding -Interface wg0", "Interface=wg0")]
         [InlineData("ForwardingDisabled", "Enable-WgForwarding -Interface wg0 -Nat -IPv6", "Interface=wg0", "Nat=true", "IPv6=true")]
         [InlineData("NatMissing", "Enable-WgForwarding -Interface wg0 -Nat", "Interface=wg0", "Nat=true")]
-        [InlineData("ForwardPathBlocked", "Enable-WgForwarding -Interface wg0 -Nat", "Interface=wg0")]
+        [InlineData("ForwardPathBlocked", "Repair-WgIssue: accept wg0 to the uplink and its replies in the forward chains that drop them (DOCKER-USER first where it exists; ufw route allow under ufw)", "Interface=wg0")]
         [InlineData("MtuBlackhole", "Set-WgMtu -Interface wg0 -Mtu 1340 -Scope Both", "Interface=wg0", "Mtu=1340")]
         [InlineData("StaleEndpoint", "Update-WgEndpoint -Interface wg0 -PublicKey '" + Key + "'", "Interface=wg0", "PublicKey=" + Key)]
         [InlineData("InterfaceDown", "ip link set dev wg0 up", "Interface=wg0")]
