@@ -32,7 +32,8 @@ namespace WgTroubleshoot.Diagnosis
                 TxDelta = txDelta,
                 PersistentKeepalive = second.PersistentKeepalive,
                 SampleSeconds = sampleSeconds,
-                OneWay = first != null && sending && rxDelta == 0,
+                // A keepalive (a 32-byte transport message) is never answered: keepalives alone going out are not one-way traffic.
+                OneWay = first != null && sending && rxDelta == 0 && !KeepalivesOnly(txDelta, sampleSeconds),
             };
             string what = Activity(keepalive, second.PersistentKeepalive, txDelta, sampleSeconds, first != null);
             var age = second.HandshakeAge;
@@ -73,6 +74,17 @@ namespace WgTroubleshoot.Diagnosis
             }
             return r;
         }
+
+        /// <summary>WireGuard's keepalive: a transport message with no payload, 32 bytes on the wire counters.</summary>
+        public const int KeepaliveBytes = 32;
+
+        /// <summary>
+        /// True when what was sent can only have been keepalives: whole 32-byte messages, no more than a persistent
+        /// keepalive and the passive one (Keepalive-Timeout, 10 s) can send in the window. A data packet is at
+        /// least 48 bytes (header, padded payload, tag).
+        /// </summary>
+        public static bool KeepalivesOnly(long txDelta, double sampleSeconds)
+            => txDelta > 0 && txDelta % KeepaliveBytes == 0 && txDelta / KeepaliveBytes <= 2 + (long)(sampleSeconds / 10);
 
         private static string Seconds(double s) => s.ToString("0.#", CultureInfo.InvariantCulture) + " s";
 

@@ -79,6 +79,16 @@ namespace WgTroubleshoot.Tests.Diagnosis
         }
 
         [Fact]
+        public void AKeepaliveGoingOutUnansweredIsNotOneWay()
+        {
+            var r = HandshakeEvaluator.Evaluate(Peer(10, 500, 500, 25), Peer(14, 500, 532, 25), 4);
+            Assert.Equal(nameof(HandshakeStatus.Healthy), r.Status);
+            Assert.False(r.OneWay);
+            var data = HandshakeEvaluator.Evaluate(Peer(10, 500, 500, 25), Peer(14, 500, 596, 25), 4);
+            Assert.True(data.OneWay);
+        }
+
+        [Fact]
         public void OneSampleNeverClaimsOneWay()
             => Assert.False(HandshakeEvaluator.Evaluate(null, Peer(10, 0, 900), 0).OneWay);
 
