@@ -40,8 +40,14 @@ namespace WgTroubleshoot.HelpFixture
         public string[] Interface { get; set; }
 
         [Parameter(ParameterSetName = "Path", Mandatory = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName", "PSPath")]
         public string[] Path { get; set; }
+
+        [Parameter(ParameterSetName = "LiteralPath", Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "LP", "FullName")]
+        public string[] LiteralPath { get; set; }
+
+        [Parameter]
+        public System.Version ToolsVersion { get; set; }
     }
 
     /// <summary>Exercises what the three above do not: ShouldProcess, switches, ByValue, wildcards, defaults.</summary>

@@ -50,7 +50,8 @@ Describe 'HelpGen drift check' {
         $path.Node.required | Should -Be 'true'
         $path.Node.position | Should -Be 'named'
         $path.Node.pipelineInput | Should -Be 'True (ByPropertyName)'
-        $path.Node.aliases | Should -Be 'FullName, PSPath'
+        $literal = Select-Xml -Xml $maml -Namespace $ns -XPath "//command:command[command:details/command:name='Get-WgConfig']/command:parameters/command:parameter[maml:name='LiteralPath']"
+        $literal.Node.aliases | Should -Be 'PSPath, LP, FullName'
     }
 
     It 'fails, naming cmdlet and parameter, when a parameter section is removed' {
@@ -132,8 +133,8 @@ Describe 'HelpGen --new-markdown' {
             $starter | Should -Match "(?m)^$([regex]::Escape($h))\s*$"
         }
         ([regex]::Matches($starter, '(?m)^### Example \d')).Count | Should -Be 2
-        ([regex]::Matches($starter, '(?m)^```yaml$')).Count | Should -Be 2
-        $starter | Should -Match 'Get-WgConfig -Path <string\[\]> \[<CommonParameters>\]'
+        ([regex]::Matches($starter, '(?m)^```yaml$')).Count | Should -Be 4
+        $starter | Should -Match 'Get-WgConfig -Path <string\[\]> \[-ToolsVersion <Version>\] \[<CommonParameters>\]'
         $starter | Should -Match '### WgTroubleshoot.WgConfig'
 
         # A starter still has placeholders, so the check refuses it until someone writes the text.
