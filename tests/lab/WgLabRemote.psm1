@@ -85,7 +85,7 @@ function New-WgLabRemote {
     $rid = -join ((1..6) | ForEach-Object { '{0:x}' -f (Get-Random -Maximum 16) })
     $dir = "/run/wgm-$rid"
     $remote = [pscustomobject]@{
-        Id = $rid; Dir = $dir; KeyFile = "$dir/id_ed25519"; KnownHosts = "$dir/known_hosts"
+        Id = $rid; Dir = $dir; Tap = "$dir/tap"; KeyFile = "$dir/id_ed25519"; KnownHosts = "$dir/known_hosts"
         Sshd = [ordered]@{}; HostKeys = @{}; Addresses = $script:HostAddress.Clone()
         Third = [pscustomobject]@{ Namespace = $lab.Namespaces.inet; Interface = "wgm${rid}i"; Pid = 0; Address = '2001:db8:200::1/64'; PeerPublicKey = $null; PrivateKey = $null; ListenPort = 51900 }
     }
@@ -102,8 +102,11 @@ function New-WgLabRemote {
         $moduleRoot = Split-Path (Split-Path (Split-Path $env:WGT_MODULE -Parent) -Parent) -Parent
         $q = { param($s) "'" + ($s -replace "'", "'\''") + "'" }
         $wrapper = "$dir/pwsh-sshs"
-        Set-Content -LiteralPath $wrapper -Value ("#!/bin/sh`nexport PSModulePath=$(& $q $moduleRoot)`nexport DOTNET_CLI_TELEMETRY_OPTOUT=1`nexec " +
-            (($launch | ForEach-Object { & $q $_ }) -join ' ') + " -sshs -NoLogo -NoProfile`n")
+        # a tap of everything that crosses the session, both directions, for the secret scans
+        $tap = "$dir/tap"
+        $null = New-Item -ItemType Directory $tap
+        Set-Content -LiteralPath $wrapper -Value ("#!/bin/sh`nexport PSModulePath=$(& $q $moduleRoot)`nexport DOTNET_CLI_TELEMETRY_OPTOUT=1`n" +
+            "tee -a $(& $q $tap)/`$`$.in | " + (($launch | ForEach-Object { & $q $_ }) -join ' ') + " -sshs -NoLogo -NoProfile | tee -a $(& $q $tap)/`$`$.out`n")
         [System.IO.File]::SetUnixFileMode($wrapper, [System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
 
         $known = [System.Text.StringBuilder]::new()
@@ -225,4 +228,25 @@ function Get-WgLabSshParameter {
     }
 }
 
-Export-ModuleMember -Function New-WgLabRemote, Remove-WgLabRemote, Get-WgLabSshParameter
+function Get-WgLabSessionTraffic {
+    <#
+    .SYNOPSIS
+        Everything that crossed the lab's SSH sessions (both directions), as text: the raw PSRP stream and
+        every base64 payload in it decoded (the PSRP fragments, whose CliXml carries the objects and streams).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] $Lab)
+    $sb = [System.Text.StringBuilder]::new()
+    foreach ($f in Get-ChildItem -LiteralPath $Lab.Remote.Tap -File -ErrorAction SilentlyContinue) {
+        $raw = [System.IO.File]::ReadAllText($f.FullName)
+        $null = $sb.AppendLine($raw)
+        foreach ($m in [regex]::Matches($raw, '[A-Za-z0-9+/]{24,}={0,2}')) {
+            try { $bytes = [Convert]::FromBase64String($m.Value) } catch { continue }
+            $null = $sb.AppendLine([System.Text.Encoding]::UTF8.GetString($bytes))
+            $null = $sb.AppendLine([System.Text.Encoding]::Unicode.GetString($bytes))
+        }
+    }
+    $sb.ToString()
+}
+
+Export-ModuleMember -Function New-WgLabRemote, Remove-WgLabRemote, Get-WgLabSshParameter, Get-WgLabSessionTraffic

@@ -13,7 +13,7 @@ namespace WgTroubleshoot.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Invoke, "WgDiagnosis")]
     [OutputType(typeof(Finding))]
-    public sealed class InvokeWgDiagnosisCommand : WgCmdlet
+    public sealed partial class InvokeWgDiagnosisCommand : WgCmdlet
     {
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly List<string> _interfaces = new List<string>();
@@ -61,6 +61,8 @@ namespace WgTroubleshoot.Commands
             };
             try
             {
+                // both ends at once (Remoting/InvokeWgDiagnosisCommand.Peer.cs): their findings come first
+                if (PeerRequested) WritePeerFindings();
                 var engine = new DiagnosisEngine(Runner, WriteVerbose, (what, pct) =>
                 {
                     progress.StatusDescription = what;

@@ -34,6 +34,8 @@ namespace WgTroubleshoot
         UpstreamFilter,
         AddressFamilyMismatch,
         Healthy,
+        NoKeepaliveBehindNat,
+        ReturnPathBlocked,
     }
 }
 
