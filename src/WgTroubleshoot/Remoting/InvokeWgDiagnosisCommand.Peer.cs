@@ -16,41 +16,41 @@ namespace WgTroubleshoot.Commands
     public sealed partial class InvokeWgDiagnosisCommand
     {
         /// <summary>A PSSession to the other end of the tunnel: both ends are collected and captured at the same time and judged together.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = LiveSet)]
         [ValidateNotNull]
         public PSSession PeerSession { get; set; }
 
         /// <summary>The other end's host name or address: an SSH session is opened to it as New-PSSession -HostName does (PowerShell 7).</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = LiveSet)]
         [ValidateNotNullOrEmpty]
         public string PeerHostName { get; set; }
 
         /// <summary>With -PeerHostName: the user on the other host.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = LiveSet)]
         [ValidateNotNullOrEmpty]
         public string UserName { get; set; }
 
         /// <summary>With -PeerHostName: the SSH private key file used to log in to the other host.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = LiveSet)]
         [ValidateNotNullOrEmpty]
         public string KeyFilePath { get; set; }
 
         /// <summary>With -PeerHostName: the SSH port of the other host (22 by default).</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = LiveSet)]
         [ValidateRange(1, 65535)]
         public int Port { get; set; } = 22;
 
         /// <summary>With -PeerHostName: ssh options (-o name=value), as New-PSSession -Options takes them (for example UserKnownHostsFile).</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = LiveSet)]
         public Hashtable SshOption { get; set; }
 
         /// <summary>The other end's interface; by default the one that lists this end's public key (or whose key this end lists).</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = LiveSet)]
         [ValidateNotNullOrEmpty]
         public string PeerInterface { get; set; }
 
         /// <summary>How long both ends capture their listen ports together (seconds).</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = LiveSet)]
         [ValidateRange(2, 30)]
         public int CaptureSeconds { get; set; } = 5;
 
