@@ -83,7 +83,13 @@ Describe 'Remote diagnosis over SSH' -Tag Lab -Skip:(-not $CanRun) {
         Add-WgLabFault -Lab $Lab -Fault NatNoKeepalive
         try {
             Test-WgLabPing -Lab $Lab -From client -To $Lab.Server.TunnelAddress -Count 2 | Should -BeTrue   # the client starts a session
-            Start-Sleep -Seconds 36                                                                         # idle past the NAT's UDP timeout
+            # idle until the NAT has forgotten the client's mapping (32 s after the last packet; bounded)
+            $deadline = [DateTime]::UtcNow.AddSeconds(75)
+            do {
+                Start-Sleep -Seconds 2
+                $ct = Invoke-WgLabCommand -Lab $Lab -Node router -Command 'conntrack', '-L', '-p', 'udp', '--orig-src', $Lab.Client.Underlay -PassThru
+            } while ($ct.StdOut -match 'udp' -and [DateTime]::UtcNow -lt $deadline)
+            $ct.StdOut | Should -Not -Match 'udp'
             Test-WgLabPing -Lab $Lab -From server -To $Lab.Client.TunnelAddress -Count 2 | Should -BeFalse  # the symptom
             $f = Invoke-PeerDiagnosis -From server -To client
             $n = @($f | Where-Object Cause -eq 'NoKeepaliveBehindNat')
@@ -113,13 +119,13 @@ Describe 'Remote diagnosis over SSH' -Tag Lab -Skip:(-not $CanRun) {
             $res[0].PSComputerName | Should -Be $Ssh.client.HostName
             (Invoke-WgLabCommand -Lab $Lab -Node client -Command 'wg', 'show', $Lab.Client.Interface, 'persistent-keepalive') | Should -Match "`t25"
             Get-Content -Raw $Lab.Client.HostConfigPath | Should -Match '(?m)^PersistentKeepalive = 25'
-            Start-Sleep -Seconds 36                                                                         # idle past the timeout again
+            Start-Sleep -Seconds 40                                                                         # idle past the NAT's timeout again
             Test-WgLabPing -Lab $Lab -From server -To $Lab.Client.TunnelAddress -Count 2 | Should -BeTrue
         }
         finally { Remove-WgLabFault -Lab $Lab -Fault NatNoKeepalive }
     }
 
-    It 'runs a fleet diagnosis over three hosts with Invoke-Command -HostName, an unreachable one failing alone and in bounded time, and repairs the right host' {
+    It 'runs a fleet diagnosis over three hosts (New-PSSession -HostName, Invoke-Command -ThrottleLimit), an unreachable one failing alone and in bounded time, and repairs the right host' {
         $third = $Lab.Remote.Third
         Invoke-WgLabCommand -Lab $Lab -Node inet -Command 'ip', 'link', 'set', $third.Interface, 'down' | Out-Null
         $arg = @{ Hosts = @($Ssh.client.HostName, $Ssh.server.HostName, $Ssh.inet.HostName, '192.0.2.131'); Key = $Lab.Remote.KeyFile; Options = $Ssh.client.Options }
@@ -127,12 +133,13 @@ Describe 'Remote diagnosis over SSH' -Tag Lab -Skip:(-not $CanRun) {
             param($a)
             $sw = [Diagnostics.Stopwatch]::StartNew()
             # the documented fleet pattern (about_WgTroubleshoot)
-            $findings = Invoke-Command -HostName $a.Hosts -UserName root -KeyFilePath $a.Key -Options $a.Options -ThrottleLimit 8 `
-                -ScriptBlock { Invoke-WgDiagnosis } -ErrorAction SilentlyContinue -ErrorVariable failed
-            [pscustomobject]@{ Step = 'fleet'; Seconds = $sw.Elapsed.TotalSeconds; Failed = @($failed | ForEach-Object { "$($_.TargetObject) $($_.Exception.Message)" }); Table = ($findings | Format-Table -View Fleet | Out-String -Width 200) }
-            $findings
-            $sessions = New-PSSession -HostName $a.Hosts[0..2] -UserName root -KeyFilePath $a.Key -Options $a.Options
-            try { $findings | Where-Object Cause -eq 'InterfaceDown' | Repair-WgIssue -Session $sessions -Confirm:$false }
+            $sessions = New-PSSession -HostName $a.Hosts -UserName root -KeyFilePath $a.Key -Options $a.Options -ErrorAction SilentlyContinue -ErrorVariable failed
+            try {
+                $findings = Invoke-Command -Session $sessions -ThrottleLimit 16 -ScriptBlock { Invoke-WgDiagnosis } -ErrorAction SilentlyContinue -ErrorVariable +failed
+                [pscustomobject]@{ Step = 'fleet'; Seconds = $sw.Elapsed.TotalSeconds; Failed = @($failed | ForEach-Object { "$($_.TargetObject) $($_.Exception.Message)" }); Table = ($findings | Format-Table -View Fleet | Out-String -Width 200) }
+                $findings
+                $findings | Where-Object Cause -eq 'InterfaceDown' | Repair-WgIssue -Session $sessions -Confirm:$false
+            }
             finally { $sessions | Remove-PSSession }
         }
         $script:Outputs.Add($r.CliXml)
