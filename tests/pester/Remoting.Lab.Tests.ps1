@@ -51,6 +51,18 @@ Describe 'Remote diagnosis over SSH' -Tag Lab -Skip:(-not $CanRun) {
         finally { Remove-WgLabFault -Lab $Lab -Fault UpstreamDrop }
     }
 
+    It 'sees answers dropped on the way back as ReturnPathBlocked' {
+        Add-WgLabFault -Lab $Lab -Fault ReturnPathDrop
+        try {
+            Test-WgLabPing -Lab $Lab -From client -To $Lab.Server.TunnelAddress -Count 2 | Should -BeFalse   # the symptom
+            $f = Invoke-PeerDiagnosis -From client -To server
+            $f[0].Cause | Should -Be 'ReturnPathBlocked'
+            $f[0].Severity | Should -Be 'Error'
+            ($f[0].Evidence -join "`n") | Should -Match 'Response'
+        }
+        finally { Remove-WgLabFault -Lab $Lab -Fault ReturnPathDrop }
+    }
+
     It 'finds a key mismatch live, without any configuration file (-PeerHostName)' {
         Add-WgLabFault -Lab $Lab -Fault KeyMismatch
         try {

@@ -81,8 +81,9 @@ namespace WgTroubleshoot.Remoting
                             "Check that the clocks of the two hosts agree (NTP).", false));
                     else
                     {
-                        Path(a, b, pa, localCapture, remoteCapture, start, end, r);
-                        Path(b, a, pb, remoteCapture, localCapture, start, end, r);
+                        // one loss is named once: what the other end answers is judged with the direction it answers
+                        if (!Path(a, b, pa, localCapture, remoteCapture, start, end, r))
+                            Path(b, a, pb, remoteCapture, localCapture, start, end, r);
                     }
                 }
             }
@@ -146,12 +147,13 @@ namespace WgTroubleshoot.Remoting
             r.Add(f);
         }
 
-        private static void Path(Side a, Side b, PeerFacts pa, CaptureFacts ca, CaptureFacts cb, DateTime start, DateTime end, List<JudgedFinding> r)
+        private static bool Path(Side a, Side b, PeerFacts pa, CaptureFacts ca, CaptureFacts cb, DateTime start, DateTime end, List<JudgedFinding> r)
         {
-            if (pa == null || pa.Endpoint == null) return;
+            if (pa == null || pa.Endpoint == null) return false;
             var sendEnd = end - TimeSpan.FromMilliseconds(500);
-            var sent = ca.Packets.Where(p => p.Outgoing && SameEndpoint(p.Remote, pa.Endpoint) && p.TimeUtc >= start && p.TimeUtc <= sendEnd).ToList();
-            if (sent.Count == 0) return;
+            // what this end starts (responses only answer the other end's initiations)
+            var sent = ca.Packets.Where(p => p.Outgoing && p.Type != "Response" && SameEndpoint(p.Remote, pa.Endpoint) && p.TimeUtc >= start && p.TimeUtc <= sendEnd).ToList();
+            if (sent.Count == 0) return false;
             var arrived = cb.Packets.Where(p => !p.Outgoing && p.TimeUtc >= start && p.TimeUtc <= end).ToList();
             string probe = ca.Probe != null ? $" ({ca.Probe})" : "";
             if (arrived.Count == 0)
@@ -163,12 +165,12 @@ namespace WgTroubleshoot.Remoting
                             $"{b.Host.HostName} received nothing on UDP {cb.ListenPort} in the same window (capture on {b.Host.HostName}, before its firewall)",
                             $"segment: from the uplink of {a.Host.HostName} ({string.Join(", ", Uplink(a))}) to the uplink of {b.Host.HostName} ({(b.OwnsAddress(addr) ? addr : string.Join(", ", Uplink(b)))}): a router, NAT, cloud security group or ISP filter between them" },
                     $"Allow UDP {cb.ListenPort} to {pa.Endpoint} on the path between the two hosts (cloud security group, provider firewall, router).", false));
-                return;
+                return true;
             }
             var answers = cb.Packets.Where(p => p.Outgoing && p.TimeUtc >= start && p.TimeUtc <= sendEnd && arrived.Any(x => x.Remote == p.Remote)).ToList();
-            if (answers.Count == 0) return;
+            if (answers.Count == 0) return false;
             var back = ca.Packets.Where(p => !p.Outgoing && SameEndpoint(p.Remote, pa.Endpoint) && p.TimeUtc >= start && p.TimeUtc <= end).ToList();
-            if (back.Count > 0) return;
+            if (back.Count > 0) return false;
             r.Add(New(a, pa, Severity.Error, "ReturnPathBlocked", "WGD-PEER-RETURN",
                 $"{b.Name} answers and the answers never arrive back at {a.Name}: the return path drops them.",
                 new[] { $"{a.Host.HostName} sent {Count(sent)} to {pa.Endpoint}{probe}; {b.Host.HostName} received {Count(arrived)} from {string.Join(", ", arrived.Select(x => x.Remote).Distinct())}",
@@ -176,6 +178,7 @@ namespace WgTroubleshoot.Remoting
                         $"{a.Host.HostName} received nothing from {pa.Endpoint} in the same window (capture on {a.Host.HostName}, before its firewall)",
                         $"segment: from the uplink of {b.Host.HostName} back to the uplink of {a.Host.HostName}: a stateful filter or a NAT between them drops the replies" },
                 $"Allow the replies from UDP {cb.ListenPort} back to {a.Host.HostName} on the path between the hosts (a stateful rule for the return direction, or the NAT's UDP mapping).", false));
+            return true;
         }
 
         private static IEnumerable<string> Uplink(Side s)

@@ -73,6 +73,15 @@ namespace WgTroubleshoot.Tests.Remoting
         }
 
         [Fact]
+        public void DataLostOnTheWayBackIsNamedOnceAsReturnPathBlocked()
+        {
+            var r = Judge(Client(), Server(),
+                Cap("client", 40000, (1, true, "203.0.113.2:51820", "Data")),
+                Cap("server", 51820, (1.01, false, "198.51.100.2:40000", "Data"), (1.02, true, "198.51.100.2:40000", "Data")));
+            Assert.Equal("ReturnPathBlocked", Assert.Single(r).Finding.Cause);
+        }
+
+        [Fact]
         public void AKeepaliveThatIsNotAnsweredIsNoFault()
         {
             var r = Judge(Client(), Server(),
