@@ -178,6 +178,23 @@ Describe 'Remote diagnosis over SSH' -Tag Lab -Skip:(-not $CanRun) {
         (Invoke-WgLabCommand -Lab $Lab -Node inet -Command 'ip', '-o', 'link', 'show', $third.Interface) | Should -Match '[<,]UP[,>]'
     }
 
+    It 'gives a clear error in bounded time when the other end cannot be reached (-PeerHostName)' {
+        $p = Get-WgLabSshParameter -Lab $Lab -Node server -Address '203.0.113.99'
+        $r = Invoke-WgLabPwsh -Lab $Lab -Node client -AsResult -ArgumentList $p, $Lab.Client.Interface -ScriptBlock {
+            param($p, $if)
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            try { Invoke-WgDiagnosis -Interface $if -PeerHostName $p.HostName -UserName $p.UserName -KeyFilePath $p.KeyFilePath -SshOption $p.Options -ErrorAction Stop }
+            catch { [pscustomobject]@{ Id = $_.FullyQualifiedErrorId; Category = "$($_.CategoryInfo.Category)"; Message = $_.Exception.Message } }
+            [pscustomobject]@{ Seconds = $sw.Elapsed.TotalSeconds }
+        }
+        $e = @($r.Output | Where-Object { $_.PSObject.Properties['Id'] })
+        $e.Count | Should -Be 1
+        $e[0].Id | Should -Match '^WgRemoteUnreachable'
+        $e[0].Category | Should -Be 'ConnectionError'
+        $e[0].Message | Should -Match '203\.0\.113\.99'
+        @($r.Output | Where-Object { $_.PSObject.Properties['Seconds'] })[0].Seconds | Should -BeLessThan 30
+    }
+
     It 'refuses to repair another host''s finding here when no session to it is given' {
         $finding = [pscustomobject]@{ Cause = 'InterfaceDown'; Interface = $Lab.Client.Interface; CanRepair = $true; Severity = 'Error'; PSComputerName = '192.0.2.250'; RepairData = @() }
         $r = Invoke-WgLabPwsh -Lab $Lab -Node client -AsResult -ArgumentList $finding -ScriptBlock { param($f) $f | Repair-WgIssue -Confirm:$false }
