@@ -64,6 +64,9 @@ namespace WgTroubleshoot.Snapshot
         /// <summary>Secrets seen while reading (config keys): never stored, only used to scrub what is written out.</summary>
         internal HashSet<string> Secrets { get; } = new HashSet<string>(StringComparer.Ordinal);
 
+        /// <summary>Captures started during the sample time, by interface (joined after it).</summary>
+        internal Dictionary<string, Sources.PendingCapture> PendingCaptures { get; } = new Dictionary<string, Sources.PendingCapture>(StringComparer.Ordinal);
+
         /// <summary>The exception of the live-state source when it failed as a whole (the cmdlet reports it as before).</summary>
         internal WgException StateError { get; set; }
 
@@ -131,12 +134,13 @@ namespace WgTroubleshoot.Snapshot
             new WgStateSource(),
             new LinkSource(),
             new ConfigSource(),
+            new CaptureSource(),
             new NetfilterSource(),
             new SysctlSource(),
             new NameSource(),
             new RouteSource(),
             new SecondSampleSource(),
-            new CaptureSource(),
+            new CaptureResultSource(),
             new MtuSource(),
         };
 
