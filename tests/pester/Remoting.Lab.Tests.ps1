@@ -195,7 +195,7 @@ Describe 'Remote diagnosis over SSH' -Tag Lab -Skip:(-not $CanRun) {
         $e[0].Id | Should -Match '^WgRemoteUnreachable'
         $e[0].Category | Should -Be 'ConnectionError'
         $e[0].Message | Should -Match '203\.0\.113\.99'
-        @($r.Output | Where-Object { $_.PSObject.Properties['Seconds'] })[0].Seconds | Should -BeLessThan 30
+        @($r.Output | Where-Object { $_.PSObject.Properties['Seconds'] })[0].Seconds | Should -BeLessThan 45
     }
 
     It 'refuses to repair another host''s finding here when no session to it is given' {

@@ -128,88 +128,20 @@ namespace WgTroubleshoot.Remoting
 
         /// <summary>
         /// Captures this end's listen port for <paramref name="seconds"/>; when <paramref name="probeAddress"/>
-        /// is given, sends three pings into the tunnel to that address (inside the peer's AllowedIPs) one second
+        /// is given, sends three pings into the tunnel to that address (inside the peer's AllowedIPs) shortly
         /// after the capture opened, so that the tunnel sends an initiation or data towards the other end.
         /// </summary>
         public CaptureFacts Capture(string interfaceName, int listenPort, double seconds, string probeAddress, CancellationToken cancel)
         {
-            var c = new CaptureFacts { HostName = Environment.MachineName, Interface = interfaceName, ListenPort = listenPort };
-            if (listenPort <= 0) { c.Error = $"'{interfaceName}' has no listen port"; return c; }
-            if (probeAddress != null && !IPAddress.TryParse(probeAddress, out _)) { c.Error = "the probe address is not an IP address"; return c; }
-            var duration = TimeSpan.FromSeconds(Math.Max(1, Math.Min(30, seconds)));
-            NativeProcess proc;
-            try
-            {
-                proc = _runner.Start("tcpdump", TrafficCapture.TcpdumpArguments(listenPort), duration + TrafficCapture.StartTimeout + TrafficCapture.Margin);
-            }
-            catch (WgException ex) { c.Error = ex.Message; return c; }
-            using (proc)
-            {
-                var reader = new PcapReader(proc.StandardOutput);
-                var header = new ManualResetEventSlim();
-                var done = new ManualResetEventSlim();
-                var packets = new List<PacketFact>();
-                var t = new Thread(() =>
-                {
-                    try
-                    {
-                        if (!reader.ReadHeader()) return;
-                        header.Set();
-                        PcapPacket p;
-                        while ((p = reader.ReadPacket()) != null)
-                        {
-                            var u = PacketDecoder.Decode(p);
-                            var type = u == null ? WgMessageType.NotWireGuard : TrafficTracer.Classify(u.PayloadStart, u.PayloadLength);
-                            if (type == WgMessageType.NotWireGuard) continue;
-                            bool outgoing = u.Direction == CaptureDirection.Outgoing || (u.Direction == CaptureDirection.Unknown && u.SourcePort == listenPort);
-                            var remote = outgoing ? TrafficTracer.FormatEndpoint(u.Destination, u.DestinationPort) : TrafficTracer.FormatEndpoint(u.Source, u.SourcePort);
-                            string name = type == WgMessageType.Data && u.PayloadLength == TrafficTracer.MinDataSize ? "Keepalive" : type.ToString();
-                            lock (packets) if (packets.Count < MaxPackets) packets.Add(new PacketFact { TimeUtc = u.TimestampUtc, Outgoing = outgoing, Remote = remote, Type = name });
-                        }
-                    }
-                    catch (Exception ex) when (ex is System.IO.InvalidDataException || ex is System.IO.IOException || ex is ObjectDisposedException) { }
-                    finally { done.Set(); }
-                })
-                { IsBackground = true, Name = "remote diagnosis capture" };
-                t.Start();
-                WaitHandle.WaitAny(new[] { header.WaitHandle, done.WaitHandle, cancel.WaitHandle }, TrafficCapture.StartTimeout);
-                if (!header.IsSet)
-                {
-                    proc.Stop();
-                    done.Wait(2000);
-                    c.Error = "tcpdump did not start capturing: " + FirstLine(proc.StandardError);
-                    return c;
-                }
-                c.StartUtc = DateTime.UtcNow;
-                c.Ran = true;
-                Thread probe = null;
-                if (probeAddress != null)
-                {
-                    c.Probe = $"3 pings to {probeAddress} through {interfaceName}";
-                    // its own runner: the caller's may log to a cmdlet, which only its own thread may write to
-                    var quiet = new NativeRunner(null);
-                    probe = new Thread(() =>
-                    {
-                        if (cancel.WaitHandle.WaitOne(1000)) return;
-                        try { quiet.Run("ping", new[] { "-n", "-q", "-c", "3", "-i", "0.5", "-W", "1", "-I", interfaceName, probeAddress }, TimeSpan.FromSeconds(6)); }
-                        catch (WgException) { }
-                    })
-                    { IsBackground = true, Name = "remote diagnosis probe" };
-                    probe.Start();
-                }
-                WaitHandle.WaitAny(new[] { cancel.WaitHandle, done.WaitHandle }, duration);
-                // the capture flushes per packet (-U): a short grace for the last ones in flight
-                Thread.Sleep(200);
-                c.EndUtc = DateTime.UtcNow;
-                proc.Stop();
-                done.Wait(2000);
-                probe?.Join(7000);
-                lock (packets) c.Packets.AddRange(packets);
-                if (done.IsSet && c.EndUtc - c.StartUtc < duration && !cancel.IsCancellationRequested && !proc.ReachedLifetime && c.Packets.Count == 0)
-                    c.Error = "tcpdump stopped early: " + FirstLine(proc.StandardError);
-            }
-            return c;
+            var c = Start(interfaceName, listenPort, seconds + 2, probeAddress, TimeSpan.FromSeconds(1));
+            if (!c.Running) return c.Stop();
+            cancel.WaitHandle.WaitOne(TimeSpan.FromSeconds(Math.Max(1, Math.Min(30, seconds))));
+            return c.Stop();
         }
+
+        /// <summary>Starts a capture (and the probe, after <paramref name="probeDelay"/>) and returns once tcpdump captures; Stop returns what it saw.</summary>
+        public RunningCapture Start(string interfaceName, int listenPort, double maxSeconds, string probeAddress, TimeSpan probeDelay)
+            => new RunningCapture(_runner, interfaceName, listenPort, TimeSpan.FromSeconds(Math.Max(2, Math.Min(40, maxSeconds))), probeAddress, probeDelay);
 
         internal static string StripPrefix(string cidr)
         {
@@ -218,6 +150,115 @@ namespace WgTroubleshoot.Remoting
         }
 
         private static string FirstLine(string s)
+        {
+            s = (s ?? string.Empty).Trim();
+            int nl = s.IndexOf('\n');
+            return nl > 0 ? s.Substring(0, nl) : (s.Length > 0 ? s : "no message");
+        }
+    }
+
+    /// <summary>
+    /// A capture of one listen port that runs until <see cref="Stop"/> (never longer than its lifetime): both
+    /// ends of a remote diagnosis start theirs, and only then does the probe go out, so the window is common.
+    /// </summary>
+    public sealed class RunningCapture
+    {
+        private readonly CaptureFacts _c;
+        private readonly NativeProcess _proc;
+        private readonly ManualResetEventSlim _done = new ManualResetEventSlim();
+        private readonly ManualResetEventSlim _stopProbe = new ManualResetEventSlim();
+        private readonly List<PacketFact> _packets = new List<PacketFact>();
+        private readonly Thread _probe;
+        private readonly TimeSpan _lifetime;
+
+        internal RunningCapture(INativeRunner runner, string interfaceName, int listenPort, TimeSpan lifetime, string probeAddress, TimeSpan probeDelay)
+        {
+            _lifetime = lifetime;
+            _c = new CaptureFacts { HostName = Environment.MachineName, Interface = interfaceName, ListenPort = listenPort };
+            if (listenPort <= 0) { _c.Error = $"'{interfaceName}' has no listen port"; return; }
+            if (probeAddress != null && !IPAddress.TryParse(probeAddress, out _)) { _c.Error = "the probe address is not an IP address"; return; }
+            try
+            {
+                _proc = runner.Start("tcpdump", TrafficCapture.TcpdumpArguments(listenPort), lifetime + TrafficCapture.StartTimeout + TrafficCapture.Margin);
+            }
+            catch (WgException ex) { _c.Error = ex.Message; return; }
+            var reader = new PcapReader(_proc.StandardOutput);
+            var header = new ManualResetEventSlim();
+            var t = new Thread(() =>
+            {
+                try
+                {
+                    if (!reader.ReadHeader()) return;
+                    header.Set();
+                    PcapPacket p;
+                    while ((p = reader.ReadPacket()) != null)
+                    {
+                        var u = PacketDecoder.Decode(p);
+                        var type = u == null ? WgMessageType.NotWireGuard : TrafficTracer.Classify(u.PayloadStart, u.PayloadLength);
+                        if (type == WgMessageType.NotWireGuard) continue;
+                        bool outgoing = u.Direction == CaptureDirection.Outgoing || (u.Direction == CaptureDirection.Unknown && u.SourcePort == listenPort);
+                        var remote = outgoing ? TrafficTracer.FormatEndpoint(u.Destination, u.DestinationPort) : TrafficTracer.FormatEndpoint(u.Source, u.SourcePort);
+                        string name = type == WgMessageType.Data && u.PayloadLength == TrafficTracer.MinDataSize ? "Keepalive" : type.ToString();
+                        lock (_packets) if (_packets.Count < EndCollector.MaxPackets) _packets.Add(new PacketFact { TimeUtc = u.TimestampUtc, Outgoing = outgoing, Remote = remote, Type = name });
+                    }
+                }
+                catch (Exception ex) when (ex is System.IO.InvalidDataException || ex is System.IO.IOException || ex is ObjectDisposedException) { }
+                finally { _done.Set(); }
+            })
+            { IsBackground = true, Name = "remote diagnosis capture" };
+            t.Start();
+            WaitHandle.WaitAny(new[] { header.WaitHandle, _done.WaitHandle }, TrafficCapture.StartTimeout);
+            if (!header.IsSet)
+            {
+                _proc.Stop();
+                _done.Wait(2000);
+                _c.Error = "tcpdump did not start capturing: " + EndCollectorText.FirstLine(_proc.StandardError);
+                _proc.Dispose();
+                _proc = null;
+                return;
+            }
+            _c.StartUtc = DateTime.UtcNow;
+            _c.Ran = true;
+            if (probeAddress != null)
+            {
+                _c.Probe = $"3 pings to {probeAddress} through {interfaceName}";
+                // its own runner: the caller's may log to a cmdlet, which only its own thread may write to
+                var quiet = new NativeRunner(null);
+                _probe = new Thread(() =>
+                {
+                    if (_stopProbe.Wait(probeDelay)) return;
+                    try { quiet.Run("ping", new[] { "-n", "-q", "-c", "3", "-i", "0.5", "-W", "1", "-I", interfaceName, probeAddress }, TimeSpan.FromSeconds(6)); }
+                    catch (WgException) { }
+                })
+                { IsBackground = true, Name = "remote diagnosis probe" };
+                _probe.Start();
+            }
+        }
+
+        public bool Running => _proc != null && _c.Ran;
+
+        /// <summary>Ends the capture (after a short grace for packets in flight) and returns what it saw.</summary>
+        public CaptureFacts Stop()
+        {
+            if (_proc == null) return _c;
+            Thread.Sleep(200);
+            _c.EndUtc = DateTime.UtcNow;
+            bool endedEarly = _done.IsSet && !_proc.ReachedLifetime;
+            _proc.Stop();
+            _done.Wait(2000);
+            _stopProbe.Set();
+            _probe?.Join(7000);
+            lock (_packets) _c.Packets.AddRange(_packets);
+            if (endedEarly && _c.Packets.Count == 0) _c.Error = "tcpdump stopped early: " + EndCollectorText.FirstLine(_proc.StandardError);
+            if (_c.EndUtc - _c.StartUtc > _lifetime) _c.EndUtc = _c.StartUtc + _lifetime;
+            _proc.Dispose();
+            return _c;
+        }
+    }
+
+    internal static class EndCollectorText
+    {
+        internal static string FirstLine(string s)
         {
             s = (s ?? string.Empty).Trim();
             int nl = s.IndexOf('\n');

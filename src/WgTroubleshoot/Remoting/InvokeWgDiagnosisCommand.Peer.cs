@@ -80,7 +80,7 @@ namespace WgTroubleshoot.Commands
                 try
                 {
                     WriteVerbose($"Opening an SSH session to {PeerHostName}");
-                    runspace = RemoteScripts.OpenSsh(PeerHostName, UserName, key, Port, SshOption, TimeSpan.FromSeconds(15));
+                    runspace = RemoteScripts.OpenSsh(PeerHostName, UserName, key, Port, SshOption, TimeSpan.FromSeconds(25));
                     own = true;
                 }
                 catch (PlatformNotSupportedException ex)
@@ -146,19 +146,36 @@ namespace WgTroubleshoot.Commands
                 CaptureFacts lc = null, rc = null;
                 if (li.ListenPort > 0 && ri.ListenPort > 0)
                 {
-                    var rcTask = Task.Run(() => RemoteScripts.RunForText(runspace, RemoteScripts.Capture, new Dictionary<string, object>
+                    // both captures run before any probe goes out: the other end's first (its probe, if any,
+                    // waits 1.5 s), then this end's, then this end's probe; one window for both
+                    string started = null;
+                    // when the other end probes, this end's capture must already run when its probe goes out
+                    RunningCapture localRun = remoteProbe != null ? collector.Start(li.Name, li.ListenPort, CaptureSeconds + 20, null, TimeSpan.Zero) : null;
+                    try
                     {
-                        ["Interface"] = ri.Name, ["ListenPort"] = ri.ListenPort, ["Seconds"] = (double)CaptureSeconds + 0.5, ["Probe"] = remoteProbe ?? string.Empty,
-                    }, RemoteTimeout, _stop.Token));
-                    // the remote capture starts a moment later (one round trip): start ours after a short pause, a little longer
-                    Thread.Sleep(300);
-                    lc = collector.Capture(li.Name, li.ListenPort, CaptureSeconds, localProbe, _stop.Token);
-                    lc.HostName = local.HostName;
-                    try { rc = CaptureFacts.FromJson(Wait(rcTask)); rc.HostName = remoteName; }
+                        started = RemoteScripts.RunForText(runspace, RemoteScripts.StartCapture, new Dictionary<string, object>
+                        {
+                            ["Interface"] = ri.Name, ["ListenPort"] = ri.ListenPort, ["Seconds"] = (double)CaptureSeconds + 20, ["Probe"] = remoteProbe ?? string.Empty,
+                        }, RemoteTimeout, _stop.Token);
+                    }
                     catch (Exception ex) when (!(ex is PipelineStoppedException))
                     {
-                        rc = new CaptureFacts { HostName = remote.HostName, Interface = ri.Name, ListenPort = ri.ListenPort, Error = ex.Message };
+                        rc = new CaptureFacts { HostName = remoteName, Interface = ri.Name, ListenPort = ri.ListenPort, Error = ex.Message };
                     }
+                    if (started != null && started.StartsWith("{", StringComparison.Ordinal)) { rc = CaptureFacts.FromJson(started); started = null; }
+                    if (localRun == null) localRun = collector.Start(li.Name, li.ListenPort, CaptureSeconds + 20, localProbe, TimeSpan.FromSeconds(0.5));
+                    _stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(CaptureSeconds));
+                    if (started != null)
+                    {
+                        try { rc = CaptureFacts.FromJson(RemoteScripts.RunForText(runspace, RemoteScripts.FinishCapture, new Dictionary<string, object> { ["Id"] = started }, RemoteTimeout, _stop.Token)); }
+                        catch (Exception ex) when (!(ex is PipelineStoppedException))
+                        {
+                            rc = new CaptureFacts { HostName = remoteName, Interface = ri.Name, ListenPort = ri.ListenPort, Error = ex.Message };
+                        }
+                    }
+                    lc = localRun.Stop();
+                    lc.HostName = local.HostName;
+                    rc.HostName = remoteName;
                 }
                 foreach (var j in PeerJudge.Judge(local, li, remote, ri, lc, rc))
                 {

@@ -29,6 +29,12 @@ namespace WgTroubleshoot.Remoting
         public const string Capture = "param([string] $Interface, [int] $ListenPort, [double] $Seconds, [string] $Probe)\n$ErrorActionPreference = 'Stop'\n" + Import +
             "[WgTroubleshoot.Remoting.RemoteEndpoint]::CaptureJson($Interface, $ListenPort, $Seconds, $Probe)\n";
 
+        public const string StartCapture = "param([string] $Interface, [int] $ListenPort, [double] $Seconds, [string] $Probe)\n$ErrorActionPreference = 'Stop'\n" + Import +
+            "[WgTroubleshoot.Remoting.RemoteEndpoint]::StartCapture($Interface, $ListenPort, $Seconds, $Probe)\n";
+
+        public const string FinishCapture = "param([string] $Id)\n$ErrorActionPreference = 'Stop'\n" + Import +
+            "[WgTroubleshoot.Remoting.RemoteEndpoint]::FinishCaptureJson($Id)\n";
+
         public const string Repair = "param([object[]] $Finding)\n$ErrorActionPreference = 'Stop'\n" + Import +
             "$Finding | WgTroubleshoot\\Repair-WgIssue -Confirm:$false\n";
 
@@ -37,7 +43,7 @@ namespace WgTroubleshoot.Remoting
             CancellationToken cancel, out List<object> errors)
         {
             if (runspace == null) throw new ArgumentNullException(nameof(runspace));
-            if (script != Facts && script != Capture && script != Repair) throw new ArgumentException("Only the module's own remote scripts run on another host.", nameof(script));
+            if (script != Facts && script != Capture && script != StartCapture && script != FinishCapture && script != Repair) throw new ArgumentException("Only the module's own remote scripts run on another host.", nameof(script));
             if (runspace.RunspaceStateInfo.State != RunspaceState.Opened)
                 throw new InvalidOperationException($"The session to '{ComputerName(runspace)}' is not open ({runspace.RunspaceStateInfo.State}).");
             errors = new List<object>();
