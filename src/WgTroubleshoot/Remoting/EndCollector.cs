@@ -140,8 +140,8 @@ namespace WgTroubleshoot.Remoting
         }
 
         /// <summary>Starts a capture (and the probe, after <paramref name="probeDelay"/>) and returns once tcpdump captures; Stop returns what it saw.</summary>
-        public RunningCapture Start(string interfaceName, int listenPort, double maxSeconds, string probeAddress, TimeSpan probeDelay)
-            => new RunningCapture(_runner, interfaceName, listenPort, TimeSpan.FromSeconds(Math.Max(2, Math.Min(40, maxSeconds))), probeAddress, probeDelay);
+        public RunningCapture Start(string interfaceName, int listenPort, double maxSeconds, string probeAddress, TimeSpan probeDelay, bool ownThread = false)
+            => new RunningCapture(_runner, interfaceName, listenPort, TimeSpan.FromSeconds(Math.Max(2, Math.Min(40, maxSeconds))), probeAddress, probeDelay, ownThread);
 
         internal static string StripPrefix(string cidr)
         {
@@ -164,24 +164,44 @@ namespace WgTroubleshoot.Remoting
     public sealed class RunningCapture
     {
         private readonly CaptureFacts _c;
-        private readonly NativeProcess _proc;
+        private NativeProcess _proc;
+        private readonly Thread _owner;
         private readonly ManualResetEventSlim _done = new ManualResetEventSlim();
         private readonly ManualResetEventSlim _stopProbe = new ManualResetEventSlim();
         private readonly List<PacketFact> _packets = new List<PacketFact>();
         private readonly Thread _probe;
         private readonly TimeSpan _lifetime;
 
-        internal RunningCapture(INativeRunner runner, string interfaceName, int listenPort, TimeSpan lifetime, string probeAddress, TimeSpan probeDelay)
+        internal RunningCapture(INativeRunner runner, string interfaceName, int listenPort, TimeSpan lifetime, string probeAddress, TimeSpan probeDelay, bool ownThread)
         {
             _lifetime = lifetime;
             _c = new CaptureFacts { HostName = Environment.MachineName, Interface = interfaceName, ListenPort = listenPort };
             if (listenPort <= 0) { _c.Error = $"'{interfaceName}' has no listen port"; return; }
             if (probeAddress != null && !IPAddress.TryParse(probeAddress, out _)) { _c.Error = "the probe address is not an IP address"; return; }
-            try
+            var max = lifetime + TrafficCapture.StartTimeout + TrafficCapture.Margin;
+            if (!ownThread)
             {
-                _proc = runner.Start("tcpdump", TrafficCapture.TcpdumpArguments(listenPort), lifetime + TrafficCapture.StartTimeout + TrafficCapture.Margin);
+                try { _proc = runner.Start("tcpdump", TrafficCapture.TcpdumpArguments(listenPort), max); }
+                catch (WgException ex) { _c.Error = ex.Message; return; }
             }
-            catch (WgException ex) { _c.Error = ex.Message; return; }
+            else
+            {
+                // tcpdump dies with the thread that started it (parent-death signal): on the other end the call
+                // that starts the capture returns at once, so a thread of its own starts it and lives until Stop
+                var started = new ManualResetEventSlim();
+                WgException error = null;
+                _owner = new Thread(() =>
+                {
+                    try { _proc = runner.Start("tcpdump", TrafficCapture.TcpdumpArguments(listenPort), max); }
+                    catch (WgException ex) { error = ex; }
+                    finally { started.Set(); }
+                    if (_proc != null) _stopProbe.Wait(max);
+                })
+                { IsBackground = true, Name = "remote diagnosis capture owner" };
+                _owner.Start();
+                started.Wait();
+                if (error != null) { _c.Error = error.Message; return; }
+            }
             var reader = new PcapReader(_proc.StandardOutput);
             var header = new ManualResetEventSlim();
             var t = new Thread(() =>
@@ -249,7 +269,7 @@ namespace WgTroubleshoot.Remoting
             _stopProbe.Set();
             _probe?.Join(7000);
             lock (_packets) _c.Packets.AddRange(_packets);
-            if (endedEarly && _c.Packets.Count == 0) _c.Error = "tcpdump stopped early: " + EndCollectorText.FirstLine(_proc.StandardError);
+            if (endedEarly) { _c.Error = "tcpdump stopped before the window ended: " + EndCollectorText.FirstLine(_proc.StandardError); _c.Ran = false; }
             if (_c.EndUtc - _c.StartUtc > _lifetime) _c.EndUtc = _c.StartUtc + _lifetime;
             _proc.Dispose();
             return _c;

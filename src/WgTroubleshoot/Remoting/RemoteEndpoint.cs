@@ -45,7 +45,7 @@ namespace WgTroubleshoot.Remoting
             Validate(interfaceName, allowEmpty: false);
             if (listenPort < 1 || listenPort > 65535) throw new ArgumentOutOfRangeException(nameof(listenPort));
             if (double.IsNaN(maxSeconds) || maxSeconds < 2 || maxSeconds > 40) throw new ArgumentOutOfRangeException(nameof(maxSeconds));
-            var c = new EndCollector(new NativeRunner(null)).Start(interfaceName, listenPort, maxSeconds, string.IsNullOrEmpty(probeAddress) ? null : probeAddress, TimeSpan.FromSeconds(1.5));
+            var c = new EndCollector(new NativeRunner(null)).Start(interfaceName, listenPort, maxSeconds, string.IsNullOrEmpty(probeAddress) ? null : probeAddress, TimeSpan.FromSeconds(1.5), ownThread: true);
             if (!c.Running) return c.Stop().ToJson();
             var id = Guid.NewGuid().ToString("N");
             lock (Gate) Running[id] = c;
