@@ -68,6 +68,11 @@ namespace WgTroubleshoot
         public const string SnapshotInvalid = "WgSnapshotInvalid";
         public const string UnsafePath = "WgUnsafePath";
         public const string FileBusy = "WgFileBusy";
+        public const string RemoteUnreachable = "WgRemoteUnreachable";
+        public const string RemoteFailed = "WgRemoteFailed";
+        public const string RemotingNotSupported = "WgRemotingNotSupported";
+        public const string NoSessionForHost = "WgNoSessionForHost";
+        public const string PeerNotPaired = "WgPeerNotPaired";
 
         /// <summary>
         /// The one table of ErrorIds and their ErrorCategory, as about_WgTroubleshoot documents them (a test walks
@@ -107,6 +112,11 @@ namespace WgTroubleshoot
                 [RemediationBusy] = ErrorCategory.ResourceBusy,
                 [UnsafePath] = ErrorCategory.SecurityError,
                 [FileBusy] = ErrorCategory.ResourceBusy,
+                [RemoteUnreachable] = ErrorCategory.ConnectionError,
+                [RemoteFailed] = ErrorCategory.InvalidResult,
+                [RemotingNotSupported] = ErrorCategory.NotImplemented,
+                [NoSessionForHost] = ErrorCategory.InvalidArgument,
+                [PeerNotPaired] = ErrorCategory.ObjectNotFound,
             };
 
         /// <summary>The documented category of an ErrorId; null for an id not in the table.</summary>

@@ -15,7 +15,7 @@ namespace WgTroubleshoot.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Invoke, "WgDiagnosis", DefaultParameterSetName = LiveSet)]
     [OutputType(typeof(Finding))]
-    public sealed class InvokeWgDiagnosisCommand : WgCmdlet
+    public sealed partial class InvokeWgDiagnosisCommand : WgCmdlet
     {
         private const string LiveSet = "Live";
         private const string ReplaySet = "Replay";
@@ -95,6 +95,8 @@ namespace WgTroubleshoot.Commands
                         $"The other side's configuration '{PeerConfigPath}' does not exist.", PeerConfigPath).ToErrorRecord());
                 }
             }
+            // both ends at once (Remoting/InvokeWgDiagnosisCommand.Peer.cs): their findings come first
+            if (PeerRequested) WritePeerFindings();
             var savePath = SnapshotPath != null ? GetUnresolvedProviderPathFromPSPath(SnapshotPath) : null;
             var progress = new ProgressRecord(2, "Invoke-WgDiagnosis", "Starting");
             var request = new SnapshotRequest

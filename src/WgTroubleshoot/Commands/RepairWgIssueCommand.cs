@@ -12,7 +12,7 @@ namespace WgTroubleshoot.Commands
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Repair, "WgIssue", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(RepairResult))]
-    public sealed class RepairWgIssueCommand : WgCmdlet
+    public sealed partial class RepairWgIssueCommand : WgCmdlet
     {
         private readonly List<FindingRef> _findings = new List<FindingRef>();
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
@@ -25,6 +25,8 @@ namespace WgTroubleshoot.Commands
         {
             foreach (var o in InputObject)
             {
+                // other hosts' findings and NoKeepaliveBehindNat: Remoting/RepairWgIssueCommand.Remote.cs
+                if (TakeSpecial(o)) continue;
                 var f = FindingRef.From(o);
                 if (f == null)
                     WriteError(new ErrorRecord(new ArgumentException("Repair-WgIssue takes findings from Invoke-WgDiagnosis."), "WgUnsupportedInput", ErrorCategory.InvalidArgument, o));
@@ -37,6 +39,7 @@ namespace WgTroubleshoot.Commands
             // An MTU blackhole is only found by the deep diagnosis: its verification runs the same checks.
             var deep = new HashSet<string>(_findings.Where(x => x.Cause == nameof(Cause.MtuBlackhole)).Select(x => x.Interface));
             var repairer = new Repairer(Runner, Repairer.EngineDiagnosis(Runner, WriteVerbose, _stop.Token, deep.Contains), WriteVerbose, WriteWarning, _stop.Token);
+            RepairSpecial();
             var done = new HashSet<string>();
             foreach (var f in _findings)
             {
