@@ -8,6 +8,7 @@ using WgTroubleshoot.Changes;
 using WgTroubleshoot.Config;
 using WgTroubleshoot.Firewall;
 using WgTroubleshoot.Lint;
+using WgTroubleshoot.Liveness;
 using WgTroubleshoot.Native;
 using WgTroubleshoot.State;
 using WgTroubleshoot.Trace;
@@ -25,6 +26,8 @@ namespace WgTroubleshoot.Diagnosis
         public bool Deep { get; set; }
         public int SampleSeconds { get; set; } = 3;
         public int TraceSeconds { get; set; } = 6;
+        /// <summary>Sends a liveness probe into the tunnel for peers whose counters do not prove two-way traffic.</summary>
+        public bool Probe { get; set; } = true;
     }
 
     /// <summary>
@@ -106,8 +109,12 @@ namespace WgTroubleshoot.Diagnosis
             }
             if (_cancel.IsCancellationRequested) return;
 
+            P("routes, ports and peers' AllowedIPs", 65);
+            CheckPeerFacts(ctx);
+
             P("endpoints and their DNS names", 70);
             CheckEndpoints(ctx);
+            CheckLiveness(ctx);
 
             P("keys and AllowedIPs", 75);
             CheckPeers(ctx);
@@ -182,10 +189,20 @@ namespace WgTroubleshoot.Diagnosis
             WgStateReader.AddPeerNames(first);
             var before = first.Peers.ToDictionary(p => p.PublicKey, p => p);
             var second = first;
+            PeerFacts.AddSample(ctx.EndpointSamples, first.Peers);
+            var sampleStart = DateTime.UtcNow;
             if (ctx.Options.SampleSeconds > 0)
             {
-                _cancel.WaitHandle.WaitOne(TimeSpan.FromSeconds(ctx.Options.SampleSeconds));
+                // The endpoints are read once a second meanwhile: one key whose endpoint flips back and forth is two devices.
+                for (int s = 1; s < ctx.Options.SampleSeconds && !_cancel.IsCancellationRequested; s++)
+                {
+                    _cancel.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
+                    var mid = reader.Read(new[] { first.Interface.Name }, _ => { });
+                    if (mid.Count == 1) PeerFacts.AddSample(ctx.EndpointSamples, mid[0].Peers);
+                }
+                _cancel.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
                 var again = reader.Read(new[] { first.Interface.Name }, _ => { });
+                if (again.Count == 1) PeerFacts.AddSample(ctx.EndpointSamples, again[0].Peers);
                 if (again.Count == 1)
                 {
                     second = again[0];
@@ -201,6 +218,91 @@ namespace WgTroubleshoot.Diagnosis
                 before.TryGetValue(p.PublicKey, out var b);
                 ctx.Handshakes[p.PublicKey] = HandshakeEvaluator.Evaluate(ctx.Options.SampleSeconds > 0 ? b : null, p, ctx.Options.SampleSeconds);
             }
+            ProbeLiveness(ctx, reader);
+            ctx.EndpointSampleSeconds = (DateTime.UtcNow - sampleStart).TotalSeconds;
+        }
+
+        /// <summary>
+        /// "Healthy" must be proven: for each peer with a fresh handshake whose two samples do not show traffic in
+        /// both directions, one packet goes into the tunnel towards its AllowedIPs and its receive counter is
+        /// watched (TunnelProbe). One-way is only ever concluded from a probe that got no answer, never from a
+        /// lone keepalive.
+        /// </summary>
+        private void ProbeLiveness(DiagnosisContext ctx, WgStateReader reader)
+        {
+            var iface = ctx.Device.Interface.Name;
+            var need = new List<WgPeer>();
+            foreach (var p in ctx.Device.Peers)
+            {
+                if (!ctx.Handshakes.TryGetValue(p.PublicKey, out var h) || h.Status != nameof(HandshakeStatus.Healthy)) continue;
+                if (ctx.Options.SampleSeconds > 0 && TunnelProbe.TwoWayProven(h.TxDelta, h.RxDelta))
+                {
+                    h.OneWay = false;
+                    h.Reason += $" Two-way traffic now: {h.TxDelta} bytes sent and {h.RxDelta} received in the sample.";
+                    continue;
+                }
+                // Without a probe, one-way is not concluded from the counters alone (a keepalive is never answered).
+                h.OneWay = false;
+                need.Add(p);
+            }
+            if (need.Count == 0 || !ctx.Options.Probe) return;
+            var probe = new TunnelProbe(_runner, name =>
+            {
+                var d = reader.Read(new[] { name }, _ => { });
+                if (d.Count != 1) return null;
+                PeerFacts.AddSample(ctx.EndpointSamples, d[0].Peers);
+                return d[0].Peers.ToDictionary(x => x.PublicKey, x => new PeerCounters(x.RxBytes, x.TxBytes, x.Endpoint), StringComparer.Ordinal);
+            }, _verbose);
+            _progress($"{iface}: liveness probe of {need.Count} peer{(need.Count == 1 ? "" : "s")} (up to {TunnelProbe.DefaultWait.TotalSeconds:0} s)", 30);
+            foreach (var r in probe.Run(iface, need, ctx.Device.Interface.Addresses, _cancel))
+            {
+                ctx.Probes[r.Peer] = r;
+                var h = ctx.Handshakes[r.Peer];
+                h.Reason += " " + r.Evidence;
+                if (r.WasSent && !r.Answered) h.OneWay = true;
+                _verbose(r.Evidence);
+            }
+        }
+
+        private PeerFacts BuildPeerFacts(DiagnosisContext ctx)
+        {
+            var d = ctx.Device;
+            var f = new PeerFacts
+            {
+                Interface = d.Interface.Name,
+                IsServer = ctx.IsServer,
+                FwMark = d.Interface.FwMark,
+                LiveListenPort = d.Interface.ListenPort,
+                ConfiguredListenPort = ctx.Config?.ListenPort,
+                HasConfig = ctx.Config != null,
+                ConfiguredDns = ctx.Config?.Dns ?? new string[0],
+                LivePeers = d.Peers.ToList(),
+                Handshakes = ctx.Handshakes,
+                Probes = ctx.Probes,
+                EndpointSamples = ctx.EndpointSamples,
+                EndpointSampleSeconds = ctx.EndpointSampleSeconds,
+            };
+            if (ctx.Config != null)
+                foreach (var cp in ctx.Config.Peers)
+                    f.ConfiguredPeers.Add(new ConfiguredPeer { PublicKey = cp.PublicKey, Name = cp.Name, AllowedIPs = cp.AllowedIPs, Endpoint = cp.Endpoint, EndpointHost = EndpointChecker.IsHostName(cp.EndpointHost) ? cp.EndpointHost : null });
+            return f;
+        }
+
+        private void CheckPeerFacts(DiagnosisContext ctx)
+        {
+            var f = BuildPeerFacts(ctx);
+            try { new PeerFactsCollector(_runner).Collect(f); }
+            catch (WgException ex) { ctx.Note("Routes, sockets or resolvers could not be read: " + ex.Message); }
+            ctx.PeerFacts = f;
+            foreach (var finding in PeerCheckCatalog.Run(f, ctx.ExplainedPeers)) ctx.Add(finding);
+        }
+
+        private void CheckLiveness(DiagnosisContext ctx)
+        {
+            if (ctx.PeerFacts == null) return;
+            var explained = new HashSet<string>(ctx.ExplainedPeers.Concat(ctx.StaleEndpointPeers), StringComparer.Ordinal);
+            foreach (var finding in new LivenessCheck().Judge(ctx.PeerFacts, explained)) ctx.Add(finding);
+            foreach (var p in explained) ctx.ExplainedPeers.Add(p);
         }
 
         private void CheckFirewall(DiagnosisContext ctx)
@@ -300,7 +402,7 @@ namespace WgTroubleshoot.Diagnosis
                 if (live == null) continue;
                 var s = checker.Check(ctx.Config, cp, live);
                 ctx.Endpoints[cp.PublicKey] = s;
-                if (s.AddressFamilyWarning != null)
+                if (s.AddressFamilyWarning != null && !ctx.ExplainedPeers.Contains(cp.PublicKey))
                     ctx.Add(new Finding
                     {
                         Id = "WGD302", Severity = "Warning", Cause = nameof(Cause.AddressFamilyMismatch), Peer = cp.PublicKey, PeerName = cp.Name,
@@ -309,7 +411,8 @@ namespace WgTroubleshoot.Diagnosis
                     });
                 if (s.Status != nameof(EndpointState.Drifted)) continue;
                 ctx.Handshakes.TryGetValue(cp.PublicKey, out var hs);
-                bool broken = hs == null || hs.Status != nameof(HandshakeStatus.Healthy);
+                // A fresh handshake proves nothing about the last two minutes: the probe decides.
+                bool broken = hs == null || hs.Status != nameof(HandshakeStatus.Healthy) || hs.OneWay;
                 ctx.StaleEndpointPeers.Add(cp.PublicKey);
                 ctx.Add(new Finding
                 {
@@ -327,7 +430,7 @@ namespace WgTroubleshoot.Diagnosis
         {
             foreach (var h in ctx.Handshakes.Values)
             {
-                if (ctx.StaleEndpointPeers.Contains(h.Peer)) continue;
+                if (ctx.StaleEndpointPeers.Contains(h.Peer) || ctx.ExplainedPeers.Contains(h.Peer)) continue;
                 var trace = ctx.Traces.FirstOrDefault(t => t.Peer == h.Peer || (h.Endpoint != null && t.RemoteEndpoint == h.Endpoint));
                 if (h.Status == nameof(HandshakeStatus.NeverEstablished) || h.Status == nameof(HandshakeStatus.Stale))
                 {
@@ -354,7 +457,7 @@ namespace WgTroubleshoot.Diagnosis
                         Remediation = $"Check the Endpoint (Get-WgConfig -Interface {ctx.Device.Interface.Name}) against the server's address and ListenPort; on the server run Invoke-WgDiagnosis (firewall, trace), and Compare-WgPeerConfig on both files.",
                     });
                 }
-                else if (h.Status == nameof(HandshakeStatus.Healthy) && h.OneWay)
+                else if (h.Status == nameof(HandshakeStatus.Healthy) && h.OneWay && !ctx.Probes.ContainsKey(h.Peer))
                 {
                     ctx.Add(new Finding
                     {
@@ -524,6 +627,14 @@ namespace WgTroubleshoot.Diagnosis
         public List<FirewallStatus> FirewallStatuses { get; } = new List<FirewallStatus>();
         public List<TrafficTrace> Traces { get; } = new List<TrafficTrace>();
         internal HashSet<string> StaleEndpointPeers { get; } = new HashSet<string>(StringComparer.Ordinal);
+        /// <summary>Peers whose failure a specific check already explained (no EndpointUnreachable for them too).</summary>
+        internal HashSet<string> ExplainedPeers { get; } = new HashSet<string>(StringComparer.Ordinal);
+        /// <summary>Liveness probes sent during this diagnosis, by public key.</summary>
+        public Dictionary<string, ProbeResult> Probes { get; } = new Dictionary<string, ProbeResult>(StringComparer.Ordinal);
+        /// <summary>The live endpoint of each peer at every read of the sample.</summary>
+        public Dictionary<string, List<string>> EndpointSamples { get; } = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        public double EndpointSampleSeconds { get; internal set; }
+        internal PeerFacts PeerFacts { get; set; }
         public List<Finding> Findings { get; } = new List<Finding>();
         public List<string> Notes { get; } = new List<string>();
 

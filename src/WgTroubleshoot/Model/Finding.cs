@@ -34,6 +34,13 @@ namespace WgTroubleshoot
         UpstreamFilter,
         AddressFamilyMismatch,
         Healthy,
+        CheckNotRun,
+        EndpointRoutedIntoTunnel,
+        AllowedIpsConflict,
+        ListenPortInUse,
+        SharedKeyPair,
+        HandshakeReplay,
+        ResolverMissing,
     }
 }
 
