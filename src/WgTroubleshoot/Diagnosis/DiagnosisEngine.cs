@@ -243,6 +243,8 @@ namespace WgTroubleshoot.Diagnosis
                 }
                 // Without a probe, one-way is not concluded from the counters alone (a keepalive is never answered).
                 h.OneWay = false;
+                int but = h.Reason.IndexOf(" But ", StringComparison.Ordinal);
+                if (but > 0) h.Reason = h.Reason.Substring(0, but) + $" {h.TxDelta} bytes sent and {h.RxDelta} received in the sample: not proof of two-way traffic.";
                 need.Add(p);
             }
             if (need.Count == 0 || !ctx.Options.Probe) return;
@@ -294,7 +296,27 @@ namespace WgTroubleshoot.Diagnosis
             try { new PeerFactsCollector(_runner).Collect(f); }
             catch (WgException ex) { ctx.Note("Routes, sockets or resolvers could not be read: " + ex.Message); }
             ctx.PeerFacts = f;
-            foreach (var finding in PeerCheckCatalog.Run(f, ctx.ExplainedPeers)) ctx.Add(finding);
+            foreach (var finding in PeerCheckCatalog.Run(f, ctx.ExplainedPeers))
+            {
+                if (finding.Cause == nameof(Cause.AllowedIpsConflict)) MergeLintDuplicate(ctx, finding);
+                ctx.Add(finding);
+            }
+        }
+
+        /// <summary>
+        /// The configuration lint sees the same two peers claiming one prefix in the file: that finding joins the
+        /// live one (one fault, one finding, the live evidence first).
+        /// </summary>
+        private static void MergeLintDuplicate(DiagnosisContext ctx, Finding conflict)
+        {
+            var prefix = conflict.Summary.Split(' ')[0];
+            var dup = ctx.Findings.Where(x => x.Cause == nameof(Cause.AllowedIpsMismatch) && !x.Id.StartsWith("WGD", StringComparison.Ordinal)
+                                              && x.Summary.IndexOf(prefix, StringComparison.Ordinal) >= 0).ToList();
+            foreach (var d in dup)
+            {
+                ctx.Findings.Remove(d);
+                conflict.Evidence = conflict.Evidence.Concat(new[] { $"The configuration says so too ({d.Id}, {string.Join(", ", d.Evidence)}): {d.Summary}" }).ToArray();
+            }
         }
 
         private void CheckLiveness(DiagnosisContext ctx)

@@ -82,6 +82,9 @@ namespace WgTroubleshoot.Liveness
         private readonly INativeRunner _runner;
         public PeerFactsCollector(INativeRunner runner) { _runner = runner; }
 
+        /// <summary>Name resolution (the system resolver by default).</summary>
+        public Func<string, IPAddress[]> Resolve { get; set; }
+
         public void Collect(PeerFacts f)
         {
             if (_runner.IsAvailable("ip"))
@@ -95,6 +98,12 @@ namespace WgTroubleshoot.Liveness
                     if (mark != null) { args.Add("mark"); args.Add(mark); }
                     var r = _runner.Run("ip", args, TimeSpan.FromSeconds(5));
                     f.EndpointRoutes[p.PublicKey] = new RouteFact { Destination = a.ToString(), Mark = mark, Success = r.Success, Text = r.Success ? r.StdOut : r.StdErr };
+                    var cp = f.ConfiguredPeers.FirstOrDefault(c => c.PublicKey == p.PublicKey);
+                    if (!r.Success && cp?.EndpointHost != null)
+                    {
+                        try { f.Resolved[p.PublicKey] = (Resolve ?? (h => Diagnosis.EndpointChecker.SystemResolve(h, TimeSpan.FromSeconds(5))))(cp.EndpointHost).Select(x => x.ToString()).ToArray(); }
+                        catch (Exception ex) when (ex is SocketException || ex is AggregateException || ex is ArgumentException) { f.Resolved[p.PublicKey] = new string[0]; }
+                    }
                 }
             }
             if (f.ConfiguredListenPort.HasValue && f.ConfiguredListenPort != f.LiveListenPort && _runner.IsAvailable("ss"))

@@ -92,6 +92,12 @@ namespace WgTroubleshoot.Liveness
         public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
         /// <summary>
+        /// Sends the probe for one result (sets Sent/WasSent or NotSentReason) and returns what to dispose when the
+        /// watch ends. The default pings through the native runner, bound to the interface.
+        /// </summary>
+        public Func<string, ProbeResult, IDisposable> Sender { get; set; }
+
+        /// <summary>
         /// True when two samples already prove two-way traffic now: both counters grew between them.
         /// A lone keepalive going out (tx grows, rx flat) proves nothing: keepalives are not answered.
         /// </summary>
@@ -185,7 +191,9 @@ namespace WgTroubleshoot.Liveness
 
             bool ping = _runner.IsAvailable("ping");
             var started = DateTime.UtcNow;
-            var sends = sending.Select(r => Task.Run(() => Send(iface, r, ping))).ToArray();
+            // Started together on this thread (the runner logs to the caller's streams); each ping ends on its own.
+            var processes = new List<IDisposable>();
+            foreach (var r in sending) { var np = Sender != null ? Sender(iface, r) : Send(iface, r, ping); if (np != null) processes.Add(np); }
             var deadline = started + Wait;
             var pending = new HashSet<ProbeResult>(sending);
             while (true)
@@ -204,7 +212,7 @@ namespace WgTroubleshoot.Liveness
                     }
                 if (pending.Count == 0 || DateTime.UtcNow >= deadline) break;
             }
-            Task.WaitAll(sends, TimeSpan.FromSeconds(5));
+            foreach (var np in processes) { (np as NativeProcess)?.WaitForExit(TimeSpan.FromSeconds(2)); np.Dispose(); }
             foreach (var r in pending) r.WaitedSeconds = (DateTime.UtcNow - started).TotalSeconds;
             return results;
         }
@@ -221,7 +229,7 @@ namespace WgTroubleshoot.Liveness
             catch (WgException ex) { _verbose("Reading the counters during the probe failed: " + ex.Message); return null; }
         }
 
-        private void Send(string iface, ProbeResult r, bool ping)
+        private NativeProcess Send(string iface, ProbeResult r, bool ping)
         {
             try
             {
@@ -231,7 +239,7 @@ namespace WgTroubleshoot.Liveness
                     var fam = r.Target.Contains(':') ? "-6" : "-4";
                     r.Sent = $"one ICMP echo to {r.Target} bound to {iface} (ping {fam} -c 1 -I {iface})";
                     r.WasSent = true;
-                    _runner.Run("ping", new[] { fam, "-n", "-q", "-c", "1", "-W", "1", "-I", iface, r.Target }, TimeSpan.FromSeconds(5));
+                    return _runner.Start("ping", new[] { fam, "-n", "-q", "-c", "1", "-W", "1", "-I", iface, r.Target }, TimeSpan.FromSeconds(5));
                 }
                 else
                 {
@@ -240,11 +248,13 @@ namespace WgTroubleshoot.Liveness
                         s.SendTo(new byte[] { 0 }, new IPEndPoint(IPAddress.Parse(r.Target), 9));
                     r.WasSent = true;
                 }
+                return null;
             }
             catch (Exception ex) when (ex is WgException || ex is SocketException)
             {
                 r.WasSent = false;
                 r.NotSentReason = "sending failed: " + ex.Message;
+                return null;
             }
         }
     }
