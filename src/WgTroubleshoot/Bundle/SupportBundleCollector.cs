@@ -112,12 +112,17 @@ namespace WgTroubleshoot.Bundle
             bundle["Logs"] = Logs(options);
 
             _progress("Diagnosis", 60);
+            Checks.DiagnosisResult diagnosis = null;
             bundle["Diagnosis"] = Section("Diagnosis", () =>
             {
-                var engine = new DiagnosisEngine(_runner, _verbose, (what, pct) => _progress("Diagnosis: " + what, 60 + pct * 35 / 100), _cancel);
-                var diagnosisOptions = new DiagnosisOptions { Interfaces = options.Interfaces, SampleSeconds = options.SampleSeconds, TraceSeconds = options.TraceSeconds };
-                return engine.Run(diagnosisOptions, ex => _notes.Add("Diagnosis: " + ex.Message));
+                var request = new Snapshot.SnapshotRequest { Interfaces = options.Interfaces, SampleSeconds = options.SampleSeconds, TraceSeconds = options.TraceSeconds };
+                diagnosis = Checks.HostDiagnosis.Run(_runner, request, ex => _notes.Add("Diagnosis: " + ex.Message), _verbose,
+                    (what, pct) => _progress("Diagnosis: " + what, 60 + pct * 35 / 100), _cancel);
+                _secrets.AddRange(diagnosis.Secrets);
+                return diagnosis.Findings;
             });
+            // The host snapshot the diagnosis judged: Invoke-WgDiagnosis -Snapshot <bundle> replays it anywhere.
+            bundle["Snapshot"] = diagnosis != null ? Snapshot.SnapshotJson.ToTree(diagnosis.Snapshot) : ErrorSection("The diagnosis did not run, so there is no snapshot.");
             bundle["Notes"] = _notes;
 
             _progress("Removing secrets", 98);

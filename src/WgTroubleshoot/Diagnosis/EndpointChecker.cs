@@ -50,25 +50,32 @@ namespace WgTroubleshoot.Diagnosis
 
         /// <summary>Checks one configured peer against its live state (null when the peer is not live).</summary>
         public EndpointStatus Check(WgConfig config, WgConfigPeer configured, WgPeer live)
+            => Check(config.Interface, config.SaveConfig, configured.PublicKey, configured.Name, configured.Endpoint, configured.EndpointHost, configured.EndpointPort, live);
+
+        /// <summary>The same for a peer of a snapshot's (secret-free) configuration.</summary>
+        public EndpointStatus Check(string iface, bool saveConfig, WgTroubleshoot.Snapshot.ConfigPeerSnapshot configured, WgPeer live)
+            => Check(iface, saveConfig, configured.PublicKey, configured.Name, configured.Endpoint, configured.EndpointHost, configured.EndpointPort, live);
+
+        private EndpointStatus Check(string iface, bool saveConfig, string publicKey, string name, string endpoint, string endpointHost, int? endpointPort, WgPeer live)
         {
             var s = new EndpointStatus
             {
-                Interface = config.Interface,
-                Peer = configured.PublicKey,
-                Name = configured.Name,
-                ConfiguredEndpoint = configured.Endpoint,
-                Host = configured.EndpointHost,
-                Port = configured.EndpointPort ?? 0,
+                Interface = iface,
+                Peer = publicKey,
+                Name = name,
+                ConfiguredEndpoint = endpoint,
+                Host = endpointHost,
+                Port = endpointPort ?? 0,
                 LiveEndpoint = live?.Endpoint,
                 LatestHandshake = live?.LatestHandshake,
                 HandshakeAge = live?.HandshakeAge,
-                SaveConfigRisk = config.SaveConfig,
+                SaveConfigRisk = saveConfig,
             };
             IPAddress[] addresses;
             string failure = null;
             try
             {
-                addresses = _resolve(configured.EndpointHost) ?? new IPAddress[0];
+                addresses = _resolve(endpointHost) ?? new IPAddress[0];
             }
             catch (Exception ex) when (ex is SocketException || ex is AggregateException || ex is ArgumentException)
             {
@@ -79,7 +86,7 @@ namespace WgTroubleshoot.Diagnosis
             if (addresses.Length == 0)
             {
                 s.Status = nameof(EndpointState.Unresolvable);
-                s.Reason = $"'{configured.EndpointHost}' does not resolve now{(failure != null ? " (" + failure + ")" : "")}; the peer keeps its last address {s.LiveEndpoint ?? "(none)"}.";
+                s.Reason = $"'{endpointHost}' does not resolve now{(failure != null ? " (" + failure + ")" : "")}; the peer keeps its last address {s.LiveEndpoint ?? "(none)"}.";
                 return s;
             }
 
@@ -87,9 +94,9 @@ namespace WgTroubleshoot.Diagnosis
             var v6 = addresses.Where(a => a.AddressFamily == AddressFamily.InterNetworkV6).ToList();
             bool v4Route = v4.Any(_hasRoute), v6Route = v6.Any(_hasRoute);
             if (v4.Count == 0 && v6.Count > 0 && !v6Route)
-                s.AddressFamilyWarning = $"'{configured.EndpointHost}' resolves only to IPv6 ({string.Join(", ", v6)}) and this host has no IPv6 route to it: add an A record or IPv6 connectivity.";
+                s.AddressFamilyWarning = $"'{endpointHost}' resolves only to IPv6 ({string.Join(", ", v6)}) and this host has no IPv6 route to it: add an A record or IPv6 connectivity.";
             else if (v6.Count == 0 && v4.Count > 0 && !v4Route)
-                s.AddressFamilyWarning = $"'{configured.EndpointHost}' resolves only to IPv4 ({string.Join(", ", v4)}) and this host has no IPv4 route to it: add an AAAA record or IPv4 connectivity.";
+                s.AddressFamilyWarning = $"'{endpointHost}' resolves only to IPv4 ({string.Join(", ", v4)}) and this host has no IPv4 route to it: add an AAAA record or IPv4 connectivity.";
 
             // wg takes the first usable address getaddrinfo returns; prefer one this host can reach.
             var pick = addresses.FirstOrDefault(_hasRoute) ?? addresses[0];
@@ -99,12 +106,12 @@ namespace WgTroubleshoot.Diagnosis
             if (liveAddress != null && livePort == s.Port && addresses.Any(a => Same(a, liveAddress)))
             {
                 s.Status = nameof(EndpointState.Current);
-                s.Reason = $"The live endpoint {s.LiveEndpoint} is what '{configured.EndpointHost}' resolves to now.";
+                s.Reason = $"The live endpoint {s.LiveEndpoint} is what '{endpointHost}' resolves to now.";
             }
             else
             {
                 s.Status = nameof(EndpointState.Drifted);
-                s.Reason = $"'{configured.EndpointHost}' resolves to {string.Join(", ", s.ResolvedAddresses)} now, but WireGuard still sends to {s.LiveEndpoint ?? "(none)"}: "
+                s.Reason = $"'{endpointHost}' resolves to {string.Join(", ", s.ResolvedAddresses)} now, but WireGuard still sends to {s.LiveEndpoint ?? "(none)"}: "
                            + "WireGuard resolves a name only when the peer is configured. Update-WgEndpoint re-applies it.";
             }
             return s;

@@ -119,8 +119,7 @@ namespace WgTroubleshoot.Diagnosis
 
         private List<Finding> Diagnose(string iface)
         {
-            var engine = new DiagnosisEngine(_runner, _verbose, null, _cancel);
-            return engine.Run(new DiagnosisOptions { Interfaces = new[] { iface }, SampleSeconds = 2, TraceSeconds = 4 }, _ => { });
+            return Checks.HostDiagnosis.DiagnoseInterface(_runner, iface, _verbose, _cancel);
         }
 
         private HashSet<string> HealthyPeers(string iface)
@@ -144,7 +143,7 @@ namespace WgTroubleshoot.Diagnosis
         }
 
         private static bool Matches(Finding x, FindingRef f)
-            => x.Cause == f.Cause && (f.Peer == null || x.Peer == f.Peer) && DiagnosisEngine.Rank(x.Severity) >= DiagnosisEngine.Rank(f.Severity ?? "Info");
+            => x.Cause == f.Cause && (f.Peer == null || x.Peer == f.Peer) && Checks.Diagnoser.Rank(x.Severity) >= Checks.Diagnoser.Rank(f.Severity ?? "Info");
 
         private static string Key(Finding x) => x.Cause + "|" + x.Peer;
 

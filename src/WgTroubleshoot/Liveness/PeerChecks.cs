@@ -49,6 +49,8 @@ namespace WgTroubleshoot.Liveness
         {
             foreach (var p in f.LivePeers)
             {
+                // With a fwmark, WireGuard's own packets are policy-routed (wg-quick's rules): a plain lookup says nothing.
+                if (!string.IsNullOrEmpty(f.FwMark) && f.FwMark != "off" && f.FwMark != "0") continue;
                 if (!f.EndpointRoutes.TryGetValue(p.PublicKey, out var r) || !r.Success) continue;
                 if (!string.Equals(r.Device, f.Interface, StringComparison.Ordinal)) continue;
                 explained.Add(p.PublicKey);
@@ -79,15 +81,16 @@ namespace WgTroubleshoot.Liveness
             {
                 if (explained.Contains(p.PublicKey)) continue;
                 if (!f.EndpointRoutes.TryGetValue(p.PublicKey, out var r) || r.Success) continue;
-                if ((r.Text ?? "").IndexOf("unreachable", StringComparison.OrdinalIgnoreCase) < 0) continue;
                 var addr = PeerFactsCollector.EndpointAddress(p.Endpoint);
                 bool v6 = addr != null && addr.AddressFamily == AddressFamily.InterNetworkV6;
+                // No route to this one address is EndpointUnreachable; no route of its whole family is this cause.
+                if (v6 ? f.HasDefaultRoute6 : f.HasDefaultRoute4) continue;
                 var cp = f.ConfiguredPeers.FirstOrDefault(c => c.PublicKey == p.PublicKey);
                 f.Resolved.TryGetValue(p.PublicKey, out var resolved);
                 explained.Add(p.PublicKey);
                 var ev = new List<string>
                 {
-                    $"Live endpoint {p.Endpoint}; ip {(v6 ? "-6" : "-4")} route get {r.Destination}: {r.Line}",
+                    $"Live endpoint {p.Endpoint}; ip {(v6 ? "-6" : "-4")} route get {r.Destination}: {r.Line}; no {(v6 ? "IPv6" : "IPv4")} default route",
                 };
                 if (cp?.EndpointHost != null && resolved != null)
                     ev.Add($"'{cp.EndpointHost}' resolves to {(resolved.Length == 0 ? "nothing" : string.Join(", ", resolved))}: only {(v6 ? "IPv6 (AAAA)" : "IPv4 (A)")} records.");

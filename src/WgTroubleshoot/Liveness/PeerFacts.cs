@@ -43,6 +43,8 @@ namespace WgTroubleshoot.Liveness
         /// <summary>`wg show IF fwmark`: "off" or a value.</summary>
         public string FwMark { get; set; }
         public int? LiveListenPort { get; set; }
+        public bool HasDefaultRoute4 { get; set; }
+        public bool HasDefaultRoute6 { get; set; }
         public int? ConfiguredListenPort { get; set; }
         /// <summary>`ss -H -ulpn 'sport = :PORT'` for the configured port, when it differs from the live one.</summary>
         public string ListenPortSockets { get; set; }
@@ -76,45 +78,9 @@ namespace WgTroubleshoot.Liveness
         }
     }
 
-    /// <summary>Reads the facts the peer checks need that the rest of the diagnosis does not read.</summary>
-    public sealed class PeerFactsCollector
+    /// <summary>Endpoint text helpers.</summary>
+    public static class PeerFactsCollector
     {
-        private readonly INativeRunner _runner;
-        public PeerFactsCollector(INativeRunner runner) { _runner = runner; }
-
-        /// <summary>Name resolution (the system resolver by default).</summary>
-        public Func<string, IPAddress[]> Resolve { get; set; }
-
-        public void Collect(PeerFacts f)
-        {
-            if (_runner.IsAvailable("ip"))
-            {
-                string mark = string.IsNullOrEmpty(f.FwMark) || f.FwMark == "off" || f.FwMark == "0" ? null : f.FwMark;
-                foreach (var p in f.LivePeers)
-                {
-                    var a = EndpointAddress(p.Endpoint);
-                    if (a == null) continue;
-                    var args = new List<string> { a.AddressFamily == AddressFamily.InterNetworkV6 ? "-6" : "-4", "route", "get", a.ToString() };
-                    if (mark != null) { args.Add("mark"); args.Add(mark); }
-                    var r = _runner.Run("ip", args, TimeSpan.FromSeconds(5));
-                    f.EndpointRoutes[p.PublicKey] = new RouteFact { Destination = a.ToString(), Mark = mark, Success = r.Success, Text = r.Success ? r.StdOut : r.StdErr };
-                    var cp = f.ConfiguredPeers.FirstOrDefault(c => c.PublicKey == p.PublicKey);
-                    if (!r.Success && cp?.EndpointHost != null)
-                    {
-                        try { f.Resolved[p.PublicKey] = (Resolve ?? (h => Diagnosis.EndpointChecker.SystemResolve(h, TimeSpan.FromSeconds(5))))(cp.EndpointHost).Select(x => x.ToString()).ToArray(); }
-                        catch (Exception ex) when (ex is SocketException || ex is AggregateException || ex is ArgumentException) { f.Resolved[p.PublicKey] = new string[0]; }
-                    }
-                }
-            }
-            if (f.ConfiguredListenPort.HasValue && f.ConfiguredListenPort != f.LiveListenPort && _runner.IsAvailable("ss"))
-            {
-                var port = f.ConfiguredListenPort.Value.ToString(CultureInfo.InvariantCulture);
-                var r = _runner.Run("ss", new[] { "-H", "-u", "-a", "-n", "-p", "sport = :" + port }, TimeSpan.FromSeconds(5));
-                if (r.Success) f.ListenPortSockets = r.StdOut;
-            }
-            if (f.ConfiguredDns.Length > 0) f.ResolvconfAvailable = _runner.IsAvailable("resolvconf");
-        }
-
         public static IPAddress EndpointAddress(string endpoint)
         {
             if (string.IsNullOrEmpty(endpoint)) return null;

@@ -34,13 +34,23 @@ namespace WgTroubleshoot
         UpstreamFilter,
         AddressFamilyMismatch,
         Healthy,
+        /// <summary>A check could not run because a source it needs could not be read (Warning or above).</summary>
         CheckNotRun,
+        FirewallBlocksReplies,
+        TunnelInputBlocked,
+        ReversePathFilter,
         EndpointRoutedIntoTunnel,
         AllowedIpsConflict,
         ListenPortInUse,
         SharedKeyPair,
+        HookRulesMissing,
+        StaleConntrack,
+        MssClampMissing,
         HandshakeReplay,
+        NoKeepaliveBehindNat,
+        ReturnPathBlocked,
         ResolverMissing,
+        LocalSubnetConflict,
     }
 }
 
@@ -72,6 +82,18 @@ namespace WgTroubleshoot
 
         /// <summary>Repair parameters (e.g. port, MTU, uplink), as text, for Repair-WgIssue after remoting too.</summary>
         public string[] RepairData { get; set; } = new string[0];
+
+        /// <summary>
+        /// For a finding that several peers share (folded into one): the public key of every peer concerned.
+        /// Empty for a finding about one peer (see <see cref="Peer"/>) or none.
+        /// </summary>
+        public string[] Peers { get; set; } = new string[0];
+
+        /// <summary>The check that produced the finding (not part of the output contract; not serialized by remoting).</summary>
+        internal string CheckName { get; set; }
+
+        /// <summary>How a folded finding of many peers describes them ("have never connected"); null: generic text.</summary>
+        internal string FoldSummary { get; set; }
 
         public override string ToString() => $"[{Severity}] {Interface}: {Cause}: {Summary}";
     }

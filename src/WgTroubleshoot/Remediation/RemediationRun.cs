@@ -101,15 +101,14 @@ namespace WgTroubleshoot.Remediation
                 var r = new RemediationInterfaceResult { Interface = ip.Interface };
                 var needs = new List<string>();
                 var repairs = new List<RepairResult>();
-                var engine = new DiagnosisEngine(_runner, _verbose);
                 var missing = new List<string>();
-                var findings = engine.Run(new DiagnosisOptions { Interfaces = new[] { ip.Interface } }, ex => missing.Add(ex.Message));
+                var findings = Checks.HostDiagnosis.Run(_runner, new Snapshot.SnapshotRequest { Interfaces = new[] { ip.Interface } }, ex => missing.Add(ex.Message), _verbose).Findings;
                 findings.AddRange(PolicyFindings(ip, findings));
                 r.Findings = findings.ToArray();
                 foreach (var m in missing) needs.Add(m);
 
                 var done = new HashSet<string>();
-                foreach (var f in findings.Where(x => DiagnosisEngine.Rank(x.Severity) >= (int)Severity.Warning))
+                foreach (var f in findings.Where(x => Checks.Diagnoser.Rank(x.Severity) >= (int)Severity.Warning))
                 {
                     var kind = KindFor(f.Cause);
                     var fref = FindingRef.From(f);

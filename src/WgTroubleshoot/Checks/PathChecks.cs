@@ -1,0 +1,118 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using WgTroubleshoot.Forwarding;
+using WgTroubleshoot.Mtu;
+using WgTroubleshoot.Snapshot;
+
+namespace WgTroubleshoot.Checks
+{
+    /// <summary>Builds the forwarding evaluator's facts from a snapshot (sysctls, routes, netfilter), for one interface.</summary>
+    internal static class ForwardingFactsBuilder
+    {
+        public static ForwardingStatus Evaluate(CheckContext c, bool withNetfilter)
+        {
+            var f = new ForwardingFacts { Interface = c.Name };
+            foreach (var a in c.Device?.Interface.Addresses ?? new string[0])
+            {
+                var n = Firewall.NatForwardRules.NetworkOf(a);
+                if (n != null && n.StartsWith("fe80:", StringComparison.OrdinalIgnoreCase)) continue; // link-local: never routed
+                if (n != null && !f.TunnelSubnets.Contains(n)) f.TunnelSubnets.Add(n);
+            }
+            var s = c.Host.Sysctls;
+            f.IpForward = s.Get("net.ipv4.ip_forward");
+            f.Ipv6Forward = s.Get("net.ipv6.conf.all.forwarding");
+            f.SrcValidMark = s.Get("net.ipv4.conf.all.src_valid_mark");
+            f.IpForwardPersistent = s.GetPersistent("net.ipv4.ip_forward");
+            f.Ipv6ForwardPersistent = s.GetPersistent("net.ipv6.conf.all.forwarding");
+            f.Uplink = c.Host.Routes.DefaultDevice;
+            f.Uplink6 = c.Host.Routes.DefaultDevice6;
+            if (withNetfilter)
+            {
+                f.Chains = c.Host.Netfilter.NatForward();
+                f.UfwForwardPolicy = c.Host.Netfilter.UfwForwardPolicy;
+                f.UfwEnabled = c.Host.Netfilter.UfwEnabled;
+            }
+            return ForwardingEvaluator.Evaluate(f);
+        }
+    }
+
+    /// <summary>ForwardingDisabled: a server whose clients reach it but nothing beyond (net.ipv4.ip_forward, now and after reboot).</summary>
+    public sealed class ForwardingCheck : CheckBase
+    {
+        public ForwardingCheck() : base("Forwarding", SourceNames.WgState, SourceNames.Sysctls) { }
+
+        public override IEnumerable<Finding> Evaluate(CheckContext c)
+        {
+            if (!c.IsServer || !c.IsLinux) yield break;
+            var st = ForwardingFactsBuilder.Evaluate(c, false);
+            var evidence = st.Evidence.Where(e => e.IndexOf("forward", StringComparison.OrdinalIgnoreCase) >= 0 || e.IndexOf("sysctl", StringComparison.OrdinalIgnoreCase) >= 0).ToArray();
+            if (evidence.Length == 0) evidence = st.Evidence;
+            if (st.IPv4Forwarding == false)
+            {
+                var f = c.NewFinding("WGD500", Severity.Warning, Cause.ForwardingDisabled,
+                    $"IP forwarding is off (net.ipv4.ip_forward = 0): clients of {c.Name} reach this host but nothing beyond it.");
+                f.Evidence = evidence; f.CanRepair = true; f.RepairData = new[] { "Interface=" + c.Name };
+                yield return f;
+            }
+            else if (st.IPv4ForwardingPersistent == false)
+            {
+                var f = c.NewFinding("WGD503", Severity.Info, Cause.ForwardingDisabled,
+                    "IP forwarding is on now but not set persistently: it is off again after the next reboot.");
+                f.Evidence = evidence; f.CanRepair = true; f.RepairData = new[] { "Interface=" + c.Name };
+                yield return f;
+            }
+        }
+    }
+
+    /// <summary>NatMissing and ForwardPathBlocked: the tunnel subnet is not masqueraded out of the uplink, or the forward path drops it.</summary>
+    public sealed class NatForwardPathCheck : CheckBase
+    {
+        public NatForwardPathCheck() : base("NatForwardPath", SourceNames.WgState, SourceNames.Netfilter, SourceNames.Routes) { }
+
+        public override IEnumerable<Finding> Evaluate(CheckContext c)
+        {
+            if (!c.IsServer || !c.IsLinux) yield break;
+            var st = ForwardingFactsBuilder.Evaluate(c, true);
+            var evidence = st.Evidence.Concat(st.Problems).ToArray();
+            if (!st.Masquerade && st.Uplink != null && st.TunnelSubnets.Length > 0)
+            {
+                var f = c.NewFinding("WGD501", Severity.Warning, Cause.NatMissing,
+                    $"Traffic from {string.Join(", ", st.TunnelSubnets)} is not masqueraded out of the uplink {st.Uplink}: replies from beyond this host never find their way back.");
+                f.Evidence = evidence; f.CanRepair = true; f.RepairData = new[] { "Interface=" + c.Name, "Nat=true" };
+                yield return f;
+            }
+            if (st.ForwardBlocked)
+            {
+                var f = c.NewFinding("WGD502", Severity.Warning, Cause.ForwardPathBlocked, $"The forward path drops tunnel traffic: {st.ForwardBlockedBy}.");
+                f.Evidence = evidence; f.CanRepair = true; f.RepairData = new[] { "Interface=" + c.Name, "Nat=true" };
+                yield return f;
+            }
+        }
+    }
+
+    /// <summary>MtuBlackhole (-Deep): full-size packets do not pass the tunnel; the path carries less.</summary>
+    public sealed class MtuCheck : CheckBase
+    {
+        public MtuCheck() : base("Mtu", SourceNames.WgState, SourceNames.Mtu) { }
+
+        public override IEnumerable<Finding> Evaluate(CheckContext c)
+        {
+            var iface = c.Device?.Interface;
+            if (iface == null || !iface.Mtu.HasValue) yield break;
+            foreach (var r in c.Interface.Mtu)
+            {
+                if (r.FullSizePassesInTunnel != false || !r.RecommendedMtu.HasValue || r.RecommendedMtu.Value >= iface.Mtu.Value) continue;
+                var ep = PathMtuMeasurer.EndpointAddress(c.Peer(r.Peer)?.Endpoint) ?? (System.Net.IPAddress.TryParse(r.Destination ?? "", out var d) ? d : null);
+                var overhead = ep != null ? PathMtuMeasurer.Overhead(ep) : 60;
+                var f = c.NewFinding("WGD600", Severity.Error, Cause.MtuBlackhole,
+                    $"Full-size packets ({iface.Mtu} bytes) do not pass through the tunnel: the path to {r.Destination ?? ep?.ToString()} carries only {r.PathMtu} bytes{(r.Blackhole ? " and drops bigger packets without a \"fragmentation needed\" answer (a blackhole)" : "")}.", r.Peer);
+                f.Evidence = r.Evidence.Concat(new[] { $"Path MTU {r.PathMtu}, route MTU {r.RouteMtu}, tunnel MTU {iface.Mtu}, recommended {r.RecommendedMtu} (path minus {overhead} bytes of WireGuard overhead)." }).ToArray();
+                f.CanRepair = true;
+                f.RepairData = new[] { "Interface=" + iface.Name, "Mtu=" + r.RecommendedMtu.Value.ToString(CultureInfo.InvariantCulture) };
+                yield return f;
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using WgTroubleshoot.Firewall;
+using WgTroubleshoot.Native;
+
+namespace WgTroubleshoot.Snapshot.Sources
+{
+    /// <summary>
+    /// Every netfilter backend once: nftables (the whole ruleset), iptables/ip6tables legacy and nf_tables
+    /// (iptables-save: filter, nat and mangle together), ufw, firewalld, and ufw's defaults. Each backend reports
+    /// "netfilter:&lt;name&gt;"; "netfilter" is Ok only when every backend the kernel has was read. A tool that is
+    /// missing while the kernel has its tables (nft gone, nf_tables loaded) is an unknown, not "no firewall".
+    /// </summary>
+    public sealed class NetfilterSource : ISnapshotSource
+    {
+        public string Name => SourceNames.Netfilter;
+        public SnapshotStage Stage => SnapshotStage.DuringSample;
+
+        /// <summary>The nft executable: WGT_NFT_PATH when set (a path that does not exist means "no nft"), else nft on PATH.</summary>
+        public static string NftTool
+        {
+            get
+            {
+                var env = Environment.GetEnvironmentVariable("WGT_NFT_PATH");
+                return string.IsNullOrEmpty(env) ? "nft" : env;
+            }
+        }
+
+        /// <summary>Where the kernel lists its loaded modules and legacy tables (tests point these elsewhere).</summary>
+        internal static string ProcRoot { get; set; } = "/";
+
+        public void Collect(CollectContext ctx)
+        {
+            ctx.Progress("Local firewall", 30);
+            var nf = ctx.Snapshot.Netfilter;
+            var r = ctx.Runner;
+            var tunnels = new HashSet<string>(ctx.Snapshot.Interfaces.Select(i => i.Name), StringComparer.Ordinal);
+            nf.Underlay = ctx.Snapshot.Links.Select(l => l.Name).Where(n => n != "lo" && !tunnels.Contains(n)).ToList();
+
+            if (r.IsAvailable("firewall-cmd")) Read(ctx, "firewalld", () => ReadFirewalld(r, nf));
+            if (r.IsAvailable("ufw"))
+                Read(ctx, "ufw", () => Add(nf, "ufw", "ufw", NativeRunner.RunChecked(r, "Reading the ufw status", "ufw", new[] { "status", "verbose" })));
+            var nft = NftTool;
+            if (r.IsAvailable(nft))
+                Read(ctx, "nftables", () => Add(nf, "nftables", "nft", NativeRunner.RunChecked(r, "Reading the nftables ruleset", nft, new[] { "list", "ruleset" })));
+            else if (KernelHas("nf_tables"))
+                ctx.Report(Name + ":nftables", null, SourceState.Unavailable, ErrorIds.ToolNotInstalled,
+                    $"The kernel has nf_tables but '{nft}' is not installed: the nftables ruleset could not be read. {NativeRunner.InstallHint("nft")}");
+            foreach (var family in new[] { "iptables", "ip6tables" })
+            {
+                bool legacy = r.IsAvailable(family + "-legacy-save"), nftFlavour = r.IsAvailable(family + "-nft-save");
+                if (legacy) ReadIptables(ctx, nf, family + "-legacy", family + "-legacy-save", family + "-legacy");
+                if (nftFlavour) ReadIptables(ctx, nf, family + "-nft", family + "-nft-save", family + "-nft");
+                if (!legacy && !nftFlavour && r.IsAvailable(family + "-save"))
+                {
+                    var v = r.Run(family, new[] { "-V" });
+                    var flavour = v.StdOut.Contains("nf_tables") ? "nft" : "legacy";
+                    ReadIptables(ctx, nf, family + "-" + flavour, family + "-save", family);
+                }
+                else if (!legacy && !nftFlavour && LegacyTablesLoaded(family))
+                    ctx.Report(Name + ":" + family + "-legacy", null, SourceState.Unavailable, ErrorIds.ToolNotInstalled,
+                        $"The kernel has {family} tables but {family}-save is not installed: those rules could not be read. {NativeRunner.InstallHint(family)}");
+            }
+            ReadUfwDefaults(nf);
+
+            var unknown = ctx.Snapshot.Sources.Where(s => s.Name.StartsWith(Name + ":", StringComparison.Ordinal) && s.IsUnknown).ToList();
+            if (unknown.Count > 0)
+                ctx.Report(Name, null, unknown.Any(u => u.State == nameof(SourceState.Failed)) ? SourceState.Failed : SourceState.Unavailable,
+                    unknown[0].ErrorId, string.Join(" ", unknown.Select(u => u.Message)));
+        }
+
+        private void Read(CollectContext ctx, string backend, Action body) => ctx.Run(Name + ":" + backend, null, body);
+
+        private void ReadIptables(CollectContext ctx, NetfilterState nf, string name, string saveTool, string tool)
+            => Read(ctx, name, () => Add(nf, name, tool, NativeRunner.RunChecked(ctx.Runner, $"Reading the {name} rules", saveTool, new string[0])));
+
+        private static void Add(NetfilterState nf, string name, string tool, NativeResult r)
+            => nf.Backends.Add(new NetfilterBackend { Name = name, Tool = tool, Text = r.StdOut, Warnings = string.IsNullOrWhiteSpace(r.StdErr) ? null : r.StdErr });
+
+        private static void ReadFirewalld(INativeRunner r, NetfilterState nf)
+        {
+            var b = new NetfilterBackend { Name = "firewalld", Tool = "firewall-cmd" };
+            var state = r.Run("firewall-cmd", new[] { "--state" });
+            b.Running = state.Success && state.StdOut.Trim() == "running";
+            if (b.Running)
+            {
+                var active = FirewalldParser.ParseActiveZones(NativeRunner.RunChecked(r, "Reading firewalld zones", "firewall-cmd", new[] { "--get-active-zones" }).StdOut);
+                var defaultZone = NativeRunner.RunChecked(r, "Reading firewalld zones", "firewall-cmd", new[] { "--get-default-zone" }).StdOut.Trim();
+                var underlay = nf.Underlay;
+                var names = active.Where(kv => kv.Value.Count > 0 && (underlay.Count == 0 || kv.Value.Any(underlay.Contains))).Select(kv => kv.Key).ToList();
+                if (names.Count == 0 || underlay.Any(u => !active.Values.Any(v => v.Contains(u))))
+                    if (!names.Contains(defaultZone) && defaultZone.Length > 0) names.Add(defaultZone);
+                foreach (var kv in FirewalldParser.KnownServices) b.ServicePorts[kv.Key] = kv.Value;
+                foreach (var z in names)
+                {
+                    var text = NativeRunner.RunChecked(r, "Reading firewalld zone " + z, "firewall-cmd", new[] { "--list-all", "--zone=" + z }).StdOut;
+                    b.Zones[z] = text;
+                    foreach (var svc in FirewalldParser.ParseZone(text).Services.Where(s => !b.ServicePorts.ContainsKey(s)))
+                    {
+                        var info = r.Run("firewall-cmd", new[] { "--info-service=" + svc });
+                        if (info.Success) b.ServicePorts[svc] = FirewalldParser.ParseServicePorts(info.StdOut);
+                    }
+                }
+            }
+            nf.Backends.Add(b);
+        }
+
+        private static void ReadUfwDefaults(NetfilterState nf)
+        {
+            var defaults = Path.Combine(ProcRoot, "etc/default/ufw");
+            if (!File.Exists(defaults)) return;
+            foreach (var line in File.ReadAllLines(defaults))
+            {
+                var t = line.Trim();
+                if (t.StartsWith("DEFAULT_FORWARD_POLICY=", StringComparison.Ordinal))
+                    nf.UfwForwardPolicy = t.Substring("DEFAULT_FORWARD_POLICY=".Length).Trim().Trim('"');
+            }
+            var conf = Path.Combine(ProcRoot, "etc/ufw/ufw.conf");
+            if (File.Exists(conf))
+                nf.UfwEnabled = File.ReadAllLines(conf).Any(l => l.Trim().Replace(" ", "").Equals("ENABLED=yes", StringComparison.OrdinalIgnoreCase));
+        }
+
+        /// <summary>True when the kernel has the module loaded (or built in).</summary>
+        private static bool KernelHas(string module)
+        {
+            try
+            {
+                if (Directory.Exists(Path.Combine(ProcRoot, "sys/module", module))) return true;
+                var modules = Path.Combine(ProcRoot, "proc/modules");
+                return File.Exists(modules) && File.ReadLines(modules).Any(l => l.StartsWith(module + " ", StringComparison.Ordinal));
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                return true; // cannot tell: say the rules could not be read rather than "no firewall"
+            }
+        }
+
+        private static bool LegacyTablesLoaded(string family)
+        {
+            var names = Path.Combine(ProcRoot, family == "ip6tables" ? "proc/net/ip6_tables_names" : "proc/net/ip_tables_names");
+            try
+            {
+                return File.Exists(names) && File.ReadAllText(names).Trim().Length > 0;
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+    }
+}
