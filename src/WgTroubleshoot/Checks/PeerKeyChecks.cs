@@ -30,6 +30,8 @@ namespace WgTroubleshoot.Checks
                 Handshakes = c.Handshakes.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
                 HasDefaultRoute4 = !string.IsNullOrEmpty(c.Host.Routes.DefaultDevice),
                 HasDefaultRoute6 = !string.IsNullOrEmpty(c.Host.Routes.DefaultDevice6),
+                DefaultRoutes4 = c.Host.Routes.DefaultText,
+                DefaultRoutes6 = c.Host.Routes.DefaultText6,
             };
             foreach (var pr in c.Interface.Probes) if (pr.Peer != null) f.Probes[pr.Peer] = pr;
             foreach (var e in c.Interface.EndpointReadings)

@@ -34,13 +34,19 @@ namespace WgTroubleshoot.Diagnosis
 
         /// <summary>The command that fixes the finding: the remediation cmdlet call, or for a down link the ip command.</summary>
         public static string ActionFor(FindingRef f)
-            => f.Cause == nameof(Cause.InterfaceDown) ? $"ip link set dev {f.Interface} up" : RemediationCall.For(f)?.ToString() ?? f.Remediation;
+            => f.Cause == nameof(Cause.InterfaceDown) ? $"ip link set dev {f.Interface} up"
+             : f.Cause == nameof(Cause.EndpointRoutedIntoTunnel) ? Liveness.EndpointRouteRepair.Describe(f) ?? f.Remediation
+             : RemediationCall.For(f)?.ToString() ?? f.Remediation;
+
+        /// <summary>Causes repaired by a native command here rather than by a remediation cmdlet.</summary>
+        private static bool DirectRepair(FindingRef f)
+            => f.Cause == nameof(Cause.InterfaceDown) || (f.Cause == nameof(Cause.EndpointRoutedIntoTunnel) && Liveness.EndpointRouteRepair.Commands(f) != null);
 
         public RepairResult Repair(FindingRef f)
         {
             var result = new RepairResult { FindingId = f.Id, Cause = f.Cause, Interface = f.Interface, Peer = f.Peer, Action = ActionFor(f) };
             var call = RemediationCall.For(f);
-            if (!f.CanRepair || (call == null && f.Cause != nameof(Cause.InterfaceDown)))
+            if (!f.CanRepair || (call == null && !DirectRepair(f)))
             {
                 result.Error = "Not repaired: this cause needs a human. " + (f.Remediation ?? "");
                 return result;
@@ -112,6 +118,7 @@ namespace WgTroubleshoot.Diagnosis
                 tx.Apply(new NativeCommand("ip", "link", "set", "dev", f.Interface, "up"), new[] { new NativeCommand("ip", "link", "set", "dev", f.Interface, "down") });
                 return new[] { tx.ToRecord(f.Interface, "Bring the interface up", "down", "up") };
             }
+            if (f.Cause == nameof(Cause.EndpointRoutedIntoTunnel)) return Liveness.EndpointRouteRepair.Apply(_runner, f);
             var call = RemediationCall.For(f);
             _verbose("Running: " + call);
             return _runRemediation(call);

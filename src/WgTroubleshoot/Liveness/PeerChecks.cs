@@ -54,7 +54,8 @@ namespace WgTroubleshoot.Liveness
                 if (!f.EndpointRoutes.TryGetValue(p.PublicKey, out var r) || !r.Success) continue;
                 if (!string.Equals(r.Device, f.Interface, StringComparison.Ordinal)) continue;
                 explained.Add(p.PublicKey);
-                var gw = "the previous gateway";
+                var up = EndpointRouteRepair.UplinkGateway(r.Destination.Contains(":") ? f.DefaultRoutes6 : f.DefaultRoutes4, f.Interface);
+                var gw = up != null ? $"{up.Item1} dev {up.Item2}" : "the previous gateway";
                 yield return new Finding
                 {
                     Id = "WGD310", Severity = "Error", Cause = nameof(Cause.EndpointRoutedIntoTunnel), Peer = p.PublicKey,
@@ -65,8 +66,11 @@ namespace WgTroubleshoot.Liveness
                         $"wg show {f.Interface} fwmark: {f.FwMark ?? "off"}" + (r.Mark == null ? " (no fwmark policy routing keeps WireGuard's own packets out of the tunnel)" : ""),
                         "Handshake: " + (f.Handshakes.TryGetValue(p.PublicKey, out var h) ? h.Reason : "no data"),
                     },
-                    Remediation = $"Add a host route to {r.Destination} via {gw} on the uplink (ip route add {r.Destination} via <gateway> dev <uplink>), or use wg-quick's fwmark policy routing (Table = auto).",
-                    CanRepair = false,
+                    Remediation = up != null
+                        ? $"Repair-WgIssue adds a host route to {r.Destination} via {gw} (ip route replace {r.Destination} via {up.Item1} dev {up.Item2}); or use wg-quick's fwmark policy routing (Table = auto)."
+                        : $"Add a host route to {r.Destination} via the uplink's gateway (ip route add {r.Destination} via <gateway> dev <uplink>), or use wg-quick's fwmark policy routing (Table = auto).",
+                    CanRepair = up != null,
+                    RepairData = up != null ? new[] { "Interface=" + f.Interface, "Endpoint=" + r.Destination, "Via=" + up.Item1, "Dev=" + up.Item2 } : new string[0],
                 };
             }
         }

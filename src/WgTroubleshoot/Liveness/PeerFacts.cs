@@ -45,6 +45,9 @@ namespace WgTroubleshoot.Liveness
         public int? LiveListenPort { get; set; }
         public bool HasDefaultRoute4 { get; set; }
         public bool HasDefaultRoute6 { get; set; }
+        /// <summary>`ip -4 route show default` and `ip -6 route show default` as read.</summary>
+        public string DefaultRoutes4 { get; set; }
+        public string DefaultRoutes6 { get; set; }
         public int? ConfiguredListenPort { get; set; }
         /// <summary>`ss -H -ulpn 'sport = :PORT'` for the configured port, when it differs from the live one.</summary>
         public string ListenPortSockets { get; set; }
