@@ -45,6 +45,7 @@ namespace WgTroubleshoot.Checks
             new ConfigLintCheck(),
             new FirewallInputCheck(),
             new ListenPortInUseCatalogCheck(),
+            new HandshakeReplayCheck(),
             new KeyMismatchCheck(),
             new EndpointRoutedIntoTunnelCatalogCheck(),
             new EndpointCheck(),
@@ -85,6 +86,8 @@ namespace WgTroubleshoot.Checks
                 "Nothing reaches the wire towards that endpoint.", samePeer: true),
             new Suppression(new[] { Cause.AllowedIpsConflict }, f => f.Cause == nameof(Cause.AllowedIpsMismatch) || f.Cause == nameof(Cause.EndpointUnreachable),
                 "Another peer holds the prefix live (the configuration lint names the same duplicate)."),
+            new Suppression(new[] { Cause.HandshakeReplay }, Suppression.CauseIs(Cause.KeyMismatch, Cause.UpstreamFilter),
+                "The responder rejects the initiations as replays: the clock, not the keys."),
             new Suppression(new[] { Cause.EndpointUnreachable }, f => f.Id == "WGD410",
                 "The probe proved that nothing comes back: that is the peer not receiving, not an AllowedIPs guess.", samePeer: true),
         };

@@ -144,3 +144,27 @@ namespace WgTroubleshoot.Checks
                 PeerFactsFrom.Explained(c, Cause.StaleEndpoint, Cause.EndpointRoutedIntoTunnel, Cause.AddressFamilyMismatch, Cause.ListenPortInUse, Cause.AllowedIpsConflict)));
     }
 }
+
+namespace WgTroubleshoot.Checks
+{
+    /// <summary>HandshakeReplay: the responder rejects initiations as replays (the initiator's clock went backwards).</summary>
+    public sealed class HandshakeReplayCheck : CheckBase
+    {
+        public HandshakeReplayCheck() : base("HandshakeReplay", SourceNames.WgState) { }
+
+        public override IEnumerable<Finding> Evaluate(CheckContext c)
+        {
+            var replays = c.Interface.LogEvents.Where(e => e.EventType == WgLogEventType.HandshakeReplay).ToList();
+            if (replays.Count == 0) yield break;
+            foreach (var g in replays.GroupBy(e => e.Peer ?? "?"))
+            {
+                var last = g.Last();
+                var f = c.NewFinding("WGD440", Severity.Error, Cause.HandshakeReplay,
+                    $"{c.Name} rejects the handshake initiations of peer {g.Key} as replays ({g.Count()} in the log): their timestamp is not newer than one accepted before, so the initiator's clock went backwards. It looks like a key mismatch, but the keys are right.");
+                f.Evidence = new[] { $"{last.Source} log: {last.Line}", $"{c.Interface.LogEvents.Count(e => e.EventType == WgLogEventType.InvalidInitiation)} invalid-initiation lines beside them" };
+                f.Remediation = $"Fix time synchronisation on the initiator (NTP). Restarting {c.Name} here makes it forget the last timestamp: ip link set dev {c.Name} down; ip link set dev {c.Name} up (or wg-quick down/up).";
+                yield return f;
+            }
+        }
+    }
+}

@@ -185,3 +185,28 @@ namespace WgTroubleshoot.Liveness
         }
     }
 }
+
+namespace WgTroubleshoot.Liveness
+{
+    /// <summary>
+    /// When a peer of an interface fails, the handshake lines of the last minutes from the system log (journal or
+    /// dmesg; wireguard-go logs them at LOG_LEVEL=verbose): a handshake replay tells a clock that went backwards on
+    /// the initiator from a key mismatch, which logs only invalid initiations.
+    /// </summary>
+    public sealed class HandshakeLogSource : ISnapshotSource
+    {
+        public const int MaxEvents = 200;
+        public string Name => "wg-log";
+        public SnapshotStage Stage => SnapshotStage.AfterSample;
+
+        public void Collect(CollectContext ctx)
+        {
+            var failing = ctx.Snapshot.Interfaces.Where(i => InterfaceFacts.CaptureReason(i, InterfaceFacts.Handshakes(i).Values) != null).ToList();
+            if (failing.Count == 0) { ctx.Report(Name, null, SourceState.Skipped, message: "No peer fails: the log was not read."); return; }
+            var events = new Logs.WgLogReader(ctx.Runner, ctx.Verbose).ReadSystem(DateTime.Now.AddMinutes(-5));
+            foreach (var i in failing)
+                i.LogEvents.AddRange(events.Where(e => e.Interface == i.Name && (e.EventType == WgLogEventType.HandshakeReplay || e.EventType == WgLogEventType.InvalidInitiation))
+                                           .Reverse().Take(MaxEvents).Reverse());
+        }
+    }
+}

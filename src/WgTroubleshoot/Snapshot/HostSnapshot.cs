@@ -97,6 +97,8 @@ namespace WgTroubleshoot.Snapshot
         public string ListenPortSockets { get; set; }
         /// <summary>Whether resolvconf is on PATH, read only when the configuration has DNS = (ResolverMissing).</summary>
         public bool? ResolvconfAvailable { get; set; }
+        /// <summary>Handshake log lines of this interface (replays, invalid initiations) of the last minutes, read only when a peer fails.</summary>
+        public List<WgLogEvent> LogEvents { get; set; } = new List<WgLogEvent>();
 
         /// <summary>The first sample (null when the state could not be read).</summary>
         public WgSample First => Samples.Count > 0 ? Samples[0] : null;

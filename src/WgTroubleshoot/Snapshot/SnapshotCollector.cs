@@ -139,6 +139,7 @@ namespace WgTroubleshoot.Snapshot
             new SecondSampleSource(),
             new Liveness.ProbeSource(),
             new Liveness.ListenPortSource(),
+            new Liveness.HandshakeLogSource(),
             new CaptureSource(),
             new MtuSource(),
         };
