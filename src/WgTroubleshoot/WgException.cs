@@ -58,5 +58,6 @@ namespace WgTroubleshoot
         public const string DependencyLoadFailed = "WgDependencyLoadFailed";
         public const string FileExists = "WgFileExists";
         public const string FileWriteFailed = "WgFileWriteFailed";
+        public const string SnapshotInvalid = "WgSnapshotInvalid";
     }
 }

@@ -47,7 +47,10 @@ namespace WgTroubleshoot.Checks
             findings.AddRange(NotRun(ctx, notRun));
             findings = FindingFolder.Fold(findings);
             var summary = new CheckContext(snapshot, iface, findings);
-            foreach (var f in CheckCatalog.Summary.Evaluate(summary)) { Complete(f, ctx, CheckCatalog.Summary.Name); findings.Add(f); }
+            // The verdict comes first among the Info findings it sums up.
+            var verdict = CheckCatalog.Summary.Evaluate(summary).ToList();
+            foreach (var f in verdict) Complete(f, ctx, CheckCatalog.Summary.Name);
+            findings.InsertRange(0, verdict);
             return findings;
         }
 
@@ -67,7 +70,7 @@ namespace WgTroubleshoot.Checks
             var removed = new HashSet<Finding>();
             foreach (var rule in _suppressions)
             {
-                var winners = findings.Where(f => !removed.Contains(f) && rule.Winners.Any(w => w.ToString() == f.Cause)).ToList();
+                var winners = new HashSet<Finding>(findings.Where(f => !removed.Contains(f) && rule.Winners.Any(w => w.ToString() == f.Cause)));
                 if (winners.Count == 0 || !rule.When(ctx)) continue;
                 var peers = new HashSet<string>(winners.SelectMany(w => w.Peers.Concat(new[] { w.Peer })).Where(p => p != null), StringComparer.Ordinal);
                 foreach (var f in findings)

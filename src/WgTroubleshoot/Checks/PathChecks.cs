@@ -8,34 +8,11 @@ using WgTroubleshoot.Snapshot;
 
 namespace WgTroubleshoot.Checks
 {
-    /// <summary>Builds the forwarding evaluator's facts from a snapshot (sysctls, routes, netfilter), for one interface.</summary>
+    /// <summary>The forwarding evaluator over a snapshot, for one interface.</summary>
     internal static class ForwardingFactsBuilder
     {
         public static ForwardingStatus Evaluate(CheckContext c, bool withNetfilter)
-        {
-            var f = new ForwardingFacts { Interface = c.Name };
-            foreach (var a in c.Device?.Interface.Addresses ?? new string[0])
-            {
-                var n = Firewall.NatForwardRules.NetworkOf(a);
-                if (n != null && n.StartsWith("fe80:", StringComparison.OrdinalIgnoreCase)) continue; // link-local: never routed
-                if (n != null && !f.TunnelSubnets.Contains(n)) f.TunnelSubnets.Add(n);
-            }
-            var s = c.Host.Sysctls;
-            f.IpForward = s.Get("net.ipv4.ip_forward");
-            f.Ipv6Forward = s.Get("net.ipv6.conf.all.forwarding");
-            f.SrcValidMark = s.Get("net.ipv4.conf.all.src_valid_mark");
-            f.IpForwardPersistent = s.GetPersistent("net.ipv4.ip_forward");
-            f.Ipv6ForwardPersistent = s.GetPersistent("net.ipv6.conf.all.forwarding");
-            f.Uplink = c.Host.Routes.DefaultDevice;
-            f.Uplink6 = c.Host.Routes.DefaultDevice6;
-            if (withNetfilter)
-            {
-                f.Chains = c.Host.Netfilter.NatForward();
-                f.UfwForwardPolicy = c.Host.Netfilter.UfwForwardPolicy;
-                f.UfwEnabled = c.Host.Netfilter.UfwEnabled;
-            }
-            return ForwardingEvaluator.Evaluate(f);
-        }
+            => ForwardingEvaluator.Evaluate(ForwardingReader.FromSnapshot(c.Host, c.Name, c.Device?.Interface.Addresses, withNetfilter));
     }
 
     /// <summary>ForwardingDisabled: a server whose clients reach it but nothing beyond (net.ipv4.ip_forward, now and after reboot).</summary>

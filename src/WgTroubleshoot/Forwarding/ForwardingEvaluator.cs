@@ -215,26 +215,21 @@ namespace WgTroubleshoot.Forwarding
             return null;
         }
 
-        /// <summary>nftables ruleset (when nft is installed) and iptables-save nat and filter tables (when iptables is).</summary>
-        public List<NfChain> ReadFirewall(List<string> notes)
+        /// <summary>
+        /// The facts for one interface, read as a diagnosis reads them (one snapshot of the netfilter backends, the
+        /// sysctls and the default routes); what could not be read is in the Notes.
+        /// </summary>
+        public ForwardingFacts Read(string iface, IEnumerable<string> addresses)
         {
-            var chains = new List<NfChain>();
-            if (_runner.IsAvailable("nft"))
-            {
-                var r = _runner.Run("nft", new[] { "list", "ruleset" });
-                if (r.Success) chains.AddRange(NatForwardRules.ParseNft(r.StdOut));
-                else notes.Add("nft list ruleset failed: " + r.StdErr.Trim());
-            }
-            if (_runner.IsAvailable("iptables-save"))
-            {
-                var r = _runner.Run("iptables-save", new string[0]);
-                if (r.Success) chains.AddRange(NatForwardRules.ParseIptablesSave(r.StdOut));
-                else notes.Add("iptables-save failed: " + r.StdErr.Trim());
-            }
-            return chains;
+            var snap = Snapshot.SnapshotCollector.CollectHost(_runner, null,
+                new Snapshot.Sources.NetfilterSource(), new Snapshot.Sources.SysctlSource(_sysctl), new Snapshot.Sources.RouteSource());
+            var f = FromSnapshot(snap, iface, addresses, true);
+            foreach (var st in snap.Sources.Where(x => x.IsUnknown)) f.Notes.Add($"{st.Name}: {st.Message}");
+            return f;
         }
 
-        public ForwardingFacts Read(string iface, IEnumerable<string> addresses)
+        /// <summary>The facts for one interface from a host snapshot (pure).</summary>
+        public static ForwardingFacts FromSnapshot(Snapshot.HostSnapshot snap, string iface, IEnumerable<string> addresses, bool withNetfilter)
         {
             var f = new ForwardingFacts { Interface = iface };
             foreach (var a in addresses ?? Enumerable.Empty<string>())
@@ -243,33 +238,21 @@ namespace WgTroubleshoot.Forwarding
                 if (n != null && n.StartsWith("fe80:", StringComparison.OrdinalIgnoreCase)) continue; // link-local: never routed
                 if (n != null && !f.TunnelSubnets.Contains(n)) f.TunnelSubnets.Add(n);
             }
-            f.IpForward = _sysctl.ReadRuntime("net.ipv4.ip_forward");
-            f.Ipv6Forward = _sysctl.ReadRuntime("net.ipv6.conf.all.forwarding");
-            f.SrcValidMark = _sysctl.ReadRuntime("net.ipv4.conf.all.src_valid_mark");
-            f.IpForwardPersistent = _sysctl.ReadPersistent("net.ipv4.ip_forward");
-            f.Ipv6ForwardPersistent = _sysctl.ReadPersistent("net.ipv6.conf.all.forwarding");
-            f.Uplink = DefaultRouteDevice(false);
-            f.Uplink6 = DefaultRouteDevice(true);
-            f.Chains = ReadFirewall(f.Notes);
-            ReadUfw(f);
-            return f;
-        }
-
-        private void ReadUfw(ForwardingFacts f)
-        {
-            var root = _sysctl.Root;
-            string P(string p) => root.Length == 0 ? p : Path.Combine(root, p.TrimStart('/'));
-            var defaults = P("/etc/default/ufw");
-            if (!File.Exists(defaults)) return;
-            foreach (var line in File.ReadAllLines(defaults))
+            var s = snap.Sysctls;
+            f.IpForward = s.Get("net.ipv4.ip_forward");
+            f.Ipv6Forward = s.Get("net.ipv6.conf.all.forwarding");
+            f.SrcValidMark = s.Get("net.ipv4.conf.all.src_valid_mark");
+            f.IpForwardPersistent = s.GetPersistent("net.ipv4.ip_forward");
+            f.Ipv6ForwardPersistent = s.GetPersistent("net.ipv6.conf.all.forwarding");
+            f.Uplink = snap.Routes.DefaultDevice;
+            f.Uplink6 = snap.Routes.DefaultDevice6;
+            if (withNetfilter)
             {
-                var t = line.Trim();
-                if (t.StartsWith("DEFAULT_FORWARD_POLICY=", StringComparison.Ordinal))
-                    f.UfwForwardPolicy = t.Substring("DEFAULT_FORWARD_POLICY=".Length).Trim().Trim('"');
+                f.Chains = snap.Netfilter.NatForward();
+                f.UfwForwardPolicy = snap.Netfilter.UfwForwardPolicy;
+                f.UfwEnabled = snap.Netfilter.UfwEnabled;
             }
-            var conf = P("/etc/ufw/ufw.conf");
-            if (File.Exists(conf))
-                f.UfwEnabled = File.ReadAllLines(conf).Any(l => l.Trim().Replace(" ", "").Equals("ENABLED=yes", StringComparison.OrdinalIgnoreCase));
+            return f;
         }
     }
 }

@@ -138,7 +138,22 @@ namespace WgTroubleshoot.Snapshot
         /// <summary>`ip route get` for each destination, once per address.</summary>
         public List<RouteLookup> Lookups { get; set; } = new List<RouteLookup>();
 
-        public RouteLookup Lookup(string address) => Lookups.FirstOrDefault(l => string.Equals(l.Destination, address, StringComparison.OrdinalIgnoreCase));
+        private Dictionary<string, RouteLookup> _byDestination;
+
+        /// <summary>The lookup for an address (null when it was not looked up); indexed, so a check may ask per peer.</summary>
+        public RouteLookup Lookup(string address)
+        {
+            if (address == null) return null;
+            if (_byDestination == null || _byDestination.Count > Lookups.Count || _indexed != Lookups.Count)
+            {
+                _byDestination = new Dictionary<string, RouteLookup>(StringComparer.OrdinalIgnoreCase);
+                foreach (var l in Lookups) if (l.Destination != null && !_byDestination.ContainsKey(l.Destination)) _byDestination.Add(l.Destination, l);
+                _indexed = Lookups.Count;
+            }
+            return _byDestination.TryGetValue(address, out var r) ? r : null;
+        }
+
+        private int _indexed = -1;
     }
 
     /// <summary>The route this host takes to one address.</summary>

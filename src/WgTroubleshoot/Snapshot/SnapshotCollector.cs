@@ -64,6 +64,9 @@ namespace WgTroubleshoot.Snapshot
         /// <summary>Secrets seen while reading (config keys): never stored, only used to scrub what is written out.</summary>
         internal HashSet<string> Secrets { get; } = new HashSet<string>(StringComparer.Ordinal);
 
+        /// <summary>Captures started during the sample time, by interface (joined after it).</summary>
+        internal Dictionary<string, Sources.PendingCapture> PendingCaptures { get; } = new Dictionary<string, Sources.PendingCapture>(StringComparer.Ordinal);
+
         /// <summary>The exception of the live-state source when it failed as a whole (the cmdlet reports it as before).</summary>
         internal WgException StateError { get; set; }
 
@@ -131,6 +134,7 @@ namespace WgTroubleshoot.Snapshot
             new WgStateSource(),
             new LinkSource(),
             new ConfigSource(),
+            new CaptureSource(),
             new NetfilterSource(),
             new SysctlSource(),
             new NameSource(),
@@ -140,7 +144,7 @@ namespace WgTroubleshoot.Snapshot
             new Liveness.ProbeSource(),
             new Liveness.ListenPortSource(),
             new Liveness.HandshakeLogSource(),
-            new CaptureSource(),
+            new CaptureResultSource(),
             new MtuSource(),
         };
 
@@ -173,6 +177,16 @@ namespace WgTroubleshoot.Snapshot
             snap.CompletedAt = DateTime.UtcNow;
             Secrets = ctx.Secrets.ToList();
             StateError = ctx.StateError;
+            return snap;
+        }
+
+        /// <summary>Runs only the given host-wide sources (no interfaces): the facts one cmdlet needs, read the same way as a diagnosis reads them.</summary>
+        public static HostSnapshot CollectHost(INativeRunner runner, Action<string> verbose, params ISnapshotSource[] sources)
+        {
+            var snap = new HostSnapshot { Platform = Privilege.IsLinux ? "Linux" : "Other", Elevated = Privilege.IsElevated(), CollectedAt = DateTime.UtcNow };
+            var ctx = new CollectContext(snap, runner, verbose, CancellationToken.None);
+            foreach (var source in sources) ctx.Run(source.Name, null, () => source.Collect(ctx));
+            snap.CompletedAt = DateTime.UtcNow;
             return snap;
         }
 

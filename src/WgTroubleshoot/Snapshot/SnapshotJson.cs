@@ -19,7 +19,7 @@ namespace WgTroubleshoot.Snapshot
     /// </summary>
     public static class SnapshotJson
     {
-        public const string ErrorIdInvalid = "WgSnapshotInvalid";
+        public const string ErrorIdInvalid = ErrorIds.SnapshotInvalid;
         /// <summary>The largest file read (a 10,000-peer snapshot is about 15 MB).</summary>
         public const long MaxBytes = 256L * 1024 * 1024;
 

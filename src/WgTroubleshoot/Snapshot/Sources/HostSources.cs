@@ -14,6 +14,11 @@ namespace WgTroubleshoot.Snapshot.Sources
     /// <summary>Kernel parameters from /proc/sys (forwarding, rp_filter, src_valid_mark) and their persistent settings.</summary>
     public sealed class SysctlSource : ISnapshotSource
     {
+        private readonly SysctlSettings _settings;
+
+        /// <param name="settings">Where the files and /proc/sys are (tests point them elsewhere); the real ones when null.</param>
+        public SysctlSource(SysctlSettings settings = null) { _settings = settings; }
+
         public string Name => SourceNames.Sysctls;
         public SnapshotStage Stage => SnapshotStage.DuringSample;
 
@@ -28,7 +33,7 @@ namespace WgTroubleshoot.Snapshot.Sources
 
         public void Collect(CollectContext ctx)
         {
-            var s = new SysctlSettings();
+            var s = _settings ?? new SysctlSettings();
             var st = ctx.Snapshot.Sysctls;
             var keys = Keys.Concat(ctx.Snapshot.Links.Where(l => l.Name.IndexOf('.') < 0).Select(l => $"net.ipv4.conf.{l.Name}.rp_filter"));
             foreach (var k in keys)

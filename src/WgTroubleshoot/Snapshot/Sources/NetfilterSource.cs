@@ -46,9 +46,9 @@ namespace WgTroubleshoot.Snapshot.Sources
             var nft = NftTool;
             if (r.IsAvailable(nft))
                 Read(ctx, "nftables", () => Add(nf, "nftables", "nft", NativeRunner.RunChecked(r, "Reading the nftables ruleset", nft, new[] { "list", "ruleset" })));
-            else if (KernelHas("nf_tables"))
+            else if (NfTablesMayHoldRules(r))
                 ctx.Report(Name + ":nftables", null, SourceState.Unavailable, ErrorIds.ToolNotInstalled,
-                    $"The kernel has nf_tables but '{nft}' is not installed: the nftables ruleset could not be read. {NativeRunner.InstallHint("nft")}");
+                    $"'{nft}' is not installed, and this host's kernel has nf_tables (or it cannot be told that it has none): the nftables ruleset could not be read. {NativeRunner.InstallHint("nft")}");
             foreach (var family in new[] { "iptables", "ip6tables" })
             {
                 bool legacy = r.IsAvailable(family + "-legacy-save"), nftFlavour = r.IsAvailable(family + "-nft-save");
@@ -110,7 +110,10 @@ namespace WgTroubleshoot.Snapshot.Sources
 
         private static void ReadUfwDefaults(NetfilterState nf)
         {
-            var defaults = Path.Combine(ProcRoot, "etc/default/ufw");
+            // The same root as the sysctl files (WGT_SYSCTL_ROOT), so tests and labs can point both elsewhere.
+            var root = new Forwarding.SysctlSettings().Root;
+            string P(string path) => root.Length == 0 ? path : Path.Combine(root, path.TrimStart('/'));
+            var defaults = P("/etc/default/ufw");
             if (!File.Exists(defaults)) return;
             foreach (var line in File.ReadAllLines(defaults))
             {
@@ -118,19 +121,26 @@ namespace WgTroubleshoot.Snapshot.Sources
                 if (t.StartsWith("DEFAULT_FORWARD_POLICY=", StringComparison.Ordinal))
                     nf.UfwForwardPolicy = t.Substring("DEFAULT_FORWARD_POLICY=".Length).Trim().Trim('"');
             }
-            var conf = Path.Combine(ProcRoot, "etc/ufw/ufw.conf");
+            var conf = P("/etc/ufw/ufw.conf");
             if (File.Exists(conf))
                 nf.UfwEnabled = File.ReadAllLines(conf).Any(l => l.Trim().Replace(" ", "").Equals("ENABLED=yes", StringComparison.OrdinalIgnoreCase));
         }
 
-        /// <summary>True when the kernel has the module loaded (or built in).</summary>
-        private static bool KernelHas(string module)
+        /// <summary>
+        /// Without nft, whether nf_tables may still hold rules here: yes when the module is loaded, when iptables
+        /// itself is the nf_tables flavour, and when it cannot be told (no /proc/modules: built in or a container).
+        /// Only a module list that is readable and lacks nf_tables, on a host with legacy iptables only, says no.
+        /// </summary>
+        private static bool NfTablesMayHoldRules(INativeRunner r)
         {
+            if (!Changes.Privilege.IsLinux) return false;
+            if (r.IsAvailable("iptables-nft") || r.IsAvailable("iptables-nft-save") || r.IsAvailable("ip6tables-nft")) return true;
             try
             {
-                if (Directory.Exists(Path.Combine(ProcRoot, "sys/module", module))) return true;
+                if (Directory.Exists(Path.Combine(ProcRoot, "sys/module/nf_tables"))) return true;
                 var modules = Path.Combine(ProcRoot, "proc/modules");
-                return File.Exists(modules) && File.ReadLines(modules).Any(l => l.StartsWith(module + " ", StringComparison.Ordinal));
+                if (!File.Exists(modules)) return true;
+                return File.ReadLines(modules).Any(l => l.StartsWith("nf_tables ", StringComparison.Ordinal));
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
