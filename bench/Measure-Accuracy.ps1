@@ -101,6 +101,8 @@ foreach ($lf in Get-WgLabFault) {
 }
 
 $started = [DateTime]::UtcNow
+# A lab that fails reports in its row; an error one runspace writes must not end the whole benchmark.
+$ErrorActionPreference = 'Continue'
 $faultRows = @()
 if (-not $SkipFaults -and $cases.Count) {
     Write-Host "Accuracy: $($cases.Count) fault cases, $ThrottleLimit labs at a time..."
@@ -118,7 +120,7 @@ if (-not $SkipFaults -and $cases.Count) {
             $diagArgs = @{}
             if ($case.BothEnds) { $diagArgs.PeerConfigPath = $(if ($case.Side -eq 'server') { $lab.Client.HostConfigPath } else { $lab.Server.HostConfigPath }) }
             if ($case.Deep) { $diagArgs.Deep = $true }
-            $r = Invoke-WgLabPwsh -Lab $lab -Node $case.Side -TimeoutSeconds 240 -ArgumentList $diagArgs -ScriptBlock {
+            $r = Invoke-WgLabPwsh -Lab $lab -Node $case.Side -TimeoutSeconds 240 -ArgumentList $diagArgs -ErrorAction SilentlyContinue -ScriptBlock {
                 param($a)
                 $f = @(Invoke-WgDiagnosis @a)
                 $top = $f | Select-Object -First 1
@@ -173,7 +175,7 @@ if (-not $SkipHealthy) {
                         Start-Sleep -Seconds 1
                     }
                     try {
-                        $runs = Invoke-WgLabPwsh -Lab $lab -Node $side -TimeoutSeconds 300 -ArgumentList $using:HealthyRepeats -ScriptBlock {
+                        $runs = Invoke-WgLabPwsh -Lab $lab -Node $side -TimeoutSeconds 300 -ArgumentList $using:HealthyRepeats -ErrorVariable childErrors -ErrorAction SilentlyContinue -ScriptBlock {
                             param($n)
                             foreach ($i in 1..$n) {
                                 $sw = [Diagnostics.Stopwatch]::StartNew()
@@ -186,6 +188,8 @@ if (-not $SkipHealthy) {
                                 [pscustomobject]@{ Seconds = $t; Probed = $probed; Above = @($f | Where-Object Severity -ne 'Info' | ForEach-Object { "$($_.Severity) $($_.Cause): $($_.Summary)" }); Top = $f[0].Cause }
                             }
                         }
+                        # an error the child wrote (a check that timed out under load) is a false alarm too
+                        if ($childErrors) { [pscustomobject]@{ Keepalive = $(if ($ka) { "$ka s" } else { 'off' }); Traffic = $traffic; Side = $side; Top = 'error'; FalseAlarm = $true; Above = "error: $($childErrors[0])"; Seconds = 0; Probed = 0 } }
                         foreach ($r in $runs) {
                             [pscustomobject]@{ Keepalive = $(if ($ka) { "$ka s" } else { 'off' }); Traffic = $traffic; Side = $side; Top = $r.Top; FalseAlarm = ($r.Above.Count -gt 0); Above = ($r.Above -join '; '); Seconds = [math]::Round($r.Seconds, 1); Probed = $r.Probed }
                         }
