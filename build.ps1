@@ -11,6 +11,8 @@
       Package  Build, then a .nupkg in out/ that the PowerShell Gallery accepts
       Demo     Build, then the main job: diagnose (and, as root, repair) a real lab tunnel
       Bench    the benchmarks under bench/
+      Accuracy the accuracy benchmark (bench/Measure-Accuracy.ps1): every lab fault diagnosed, repaired
+               and checked with TCP, and false alarms on healthy tunnels (root, lab tools)
       Clean    remove out/ and the bin/obj folders
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 Test
@@ -18,7 +20,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Help', 'Test', 'Package', 'Demo', 'Bench', 'Clean', 'NewHelpMarkdown')]
+    [ValidateSet('Build', 'Help', 'Test', 'Package', 'Demo', 'Bench', 'Accuracy', 'Clean', 'NewHelpMarkdown')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -204,6 +206,7 @@ foreach ($t in $Task) {
         'Package' { Invoke-Build; Invoke-Help; Invoke-Package }
         'Demo' { Invoke-Build; Invoke-Help; Invoke-Demo }
         'Bench' { Invoke-Build; & (Join-Path $PSHOME 'pwsh') -NoProfile -File (Join-Path $Root 'bench/Invoke-Bench.ps1') -ModulePath (Join-Path $Stage "$ModuleName.psd1") }
+        'Accuracy' { Invoke-Build; & (Join-Path $PSHOME 'pwsh') -NoProfile -File (Join-Path $Root 'bench/Measure-Accuracy.ps1') -ModulePath (Join-Path $Stage "$ModuleName.psd1") }
         'NewHelpMarkdown' {
             Invoke-Build
             Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'build/HelpGen/HelpGen.csproj'), '-c', $Configuration, '--', '--assembly', (Join-Path $Stage "$ModuleName.dll"), '--docs', (Join-Path $Root 'docs'), '--new-markdown')

@@ -1181,6 +1181,21 @@ function Get-WgLabSecret {
     }
 }
 
+function Set-WgLabKeepalive {
+    <#
+    .SYNOPSIS
+        Sets the client's PersistentKeepalive for the server (0 = off), in its configuration and live.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [ValidateRange(0, 65535)] [int] $Seconds)
+    $c = $Lab.Client
+    $c.Config.Peers[0].PersistentKeepalive = $Seconds
+    $c.Keepalive = $Seconds
+    Write-LabSideConfig $c
+    $ka = if ($Seconds -eq 0) { 'off' } else { "$Seconds" }
+    $null = Invoke-LabNative -Namespace $c.Namespace -Command 'wg', 'set', $c.Interface, 'peer', $Lab.Server.PublicKey, 'persistent-keepalive', $ka
+}
+
 function Reset-WgLabSession {
     <#
     .SYNOPSIS
@@ -1196,4 +1211,4 @@ function Reset-WgLabSession {
 
 Export-ModuleMember -Function New-WgLab, Remove-WgLab, Invoke-WgLabCommand, Invoke-WgLabPwsh, Test-WgLabPing, Test-WgLabTcp,
     Wait-WgLabHandshake, Get-WgLabHandshake, Add-WgLabFault, Remove-WgLabFault, Get-WgLabFault, Get-WgLabSecret,
-    Reset-WgLabSession, Test-WgLabPrerequisite, ConvertTo-WgLabSetconf
+    Reset-WgLabSession, Test-WgLabPrerequisite, ConvertTo-WgLabSetconf, Set-WgLabKeepalive

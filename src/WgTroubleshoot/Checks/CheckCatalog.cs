@@ -44,11 +44,17 @@ namespace WgTroubleshoot.Checks
             new LinkCheck(),
             new ConfigLintCheck(),
             new FirewallInputCheck(),
+            new ListenPortInUseCatalogCheck(),
             new FirewallOutputCheck(),
             new ReversePathFilterCheck(),
+            new HandshakeReplayCheck(),
             new KeyMismatchCheck(),
             new StaleConntrackCheck(),
+            new EndpointRoutedIntoTunnelCatalogCheck(),
             new EndpointCheck(),
+            new EndpointFamilyCatalogCheck(),
+            new AllowedIpsConflictCatalogCheck(),
+            new LivenessCatalogCheck(),
             new PeerHandshakeCheck(),
             new OneWayTrafficCheck(),
             new NeverConnectedCheck(),
@@ -58,6 +64,8 @@ namespace WgTroubleshoot.Checks
             new NatForwardPathCheck(),
             new TunnelInputCheck(),
             new MtuCheck(),
+            new SharedKeyPairCatalogCheck(),
+            new ResolverMissingCatalogCheck(),
         };
 
         /// <summary>Runs last, over what is left after suppression and folding: "Healthy" only when nothing is above Info.</summary>
@@ -80,6 +88,17 @@ namespace WgTroubleshoot.Checks
                 "The flow leaves with a source address that is gone: nothing can answer it.", samePeer: true),
             new Suppression(new[] { Cause.StaleEndpoint }, Suppression.CauseIs(Cause.EndpointUnreachable, Cause.PresharedKeyMismatch, Cause.AllowedIpsMismatch, Cause.UpstreamFilter),
                 "WireGuard still sends to the old address of the name.", samePeer: true),
+            // The peer and key root causes (Liveness/PeerChecks): each explains the vaguer verdicts of the same peer.
+            new Suppression(new[] { Cause.ListenPortInUse }, Suppression.CauseIs(Cause.EndpointUnreachable, Cause.PresharedKeyMismatch, Cause.AllowedIpsMismatch, Cause.UpstreamFilter, Cause.KeyMismatch),
+                "Peers that send to the configured port reach another program."),
+            new Suppression(new[] { Cause.EndpointRoutedIntoTunnel, Cause.AddressFamilyMismatch }, Suppression.CauseIs(Cause.EndpointUnreachable, Cause.PresharedKeyMismatch, Cause.AllowedIpsMismatch, Cause.UpstreamFilter, Cause.KeyMismatch),
+                "Nothing reaches the wire towards that endpoint.", samePeer: true),
+            new Suppression(new[] { Cause.AllowedIpsConflict }, f => f.Cause == nameof(Cause.AllowedIpsMismatch) || f.Cause == nameof(Cause.EndpointUnreachable),
+                "Another peer holds the prefix live (the configuration lint names the same duplicate)."),
+            new Suppression(new[] { Cause.HandshakeReplay }, Suppression.CauseIs(Cause.KeyMismatch, Cause.UpstreamFilter),
+                "The responder rejects the initiations as replays: the clock, not the keys."),
+            new Suppression(new[] { Cause.EndpointUnreachable }, f => f.Id == "WGD410",
+                "The probe proved that nothing comes back: that is the peer not receiving, not an AllowedIPs guess.", samePeer: true),
         };
 
         /// <summary>Findings of the same Id and Cause shared by at least this many peers are folded into one.</summary>

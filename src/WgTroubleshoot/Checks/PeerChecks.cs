@@ -29,7 +29,10 @@ namespace WgTroubleshoot.Checks
                 if (resolution?.Error != null) s.Reason += $" (resolver: {resolution.Error})";
                 if (s.AddressFamilyWarning != null)
                 {
-                    var f = c.NewFinding("WGD302", Severity.Warning, Cause.AddressFamilyMismatch, s.AddressFamilyWarning, cp.PublicKey);
+                    // The root cause (an Error) when the peer does not work: the name gives only a family this host cannot route.
+                    c.Handshakes.TryGetValue(cp.PublicKey, out var fh);
+                    bool down = fh == null || fh.OneWay || (fh.Status != nameof(HandshakeStatus.Healthy) && fh.Status != nameof(HandshakeStatus.Idle));
+                    var f = c.NewFinding("WGD302", down ? Severity.Error : Severity.Warning, Cause.AddressFamilyMismatch, s.AddressFamilyWarning, cp.PublicKey);
                     f.PeerName = cp.Name ?? f.PeerName;
                     f.Evidence = new[] { "Resolved: " + string.Join(", ", s.ResolvedAddresses) };
                     f.Remediation = "Publish both A and AAAA records, or use a host name of the family this host can reach.";
@@ -37,7 +40,8 @@ namespace WgTroubleshoot.Checks
                 }
                 if (s.Status != nameof(EndpointState.Drifted)) continue;
                 c.Handshakes.TryGetValue(cp.PublicKey, out var hs);
-                bool broken = hs == null || hs.Status != nameof(HandshakeStatus.Healthy);
+                // A fresh handshake proves nothing about the last two minutes: a probe that got no answer decides.
+                bool broken = hs == null || hs.Status != nameof(HandshakeStatus.Healthy) || hs.OneWay;
                 var g = c.NewFinding("WGD301", broken ? Severity.Error : Severity.Info, Cause.StaleEndpoint,
                     $"'{cp.EndpointHost}' now resolves to {string.Join(", ", s.ResolvedAddresses)}, but WireGuard still sends to {s.LiveEndpoint ?? "(none)"}: the dynamic-DNS address changed and WireGuard never re-resolves it.", cp.PublicKey);
                 g.PeerName = cp.Name ?? g.PeerName;

@@ -175,6 +175,8 @@ namespace WgTroubleshoot.Logs
                 t = WgLogEventType.HandshakeRetry;
             else if (msg.StartsWith("Received invalid initiation message from ", StringComparison.Ordinal))
                 t = WgLogEventType.InvalidInitiation;
+            else if (msg.StartsWith("ConsumeMessageInitiation: handshake replay", StringComparison.Ordinal))
+                t = WgLogEventType.HandshakeReplay;
             else if (msg.StartsWith("Received invalid response message from ", StringComparison.Ordinal))
                 t = WgLogEventType.InvalidResponse;
             else if (msg.IndexOf("packet with disallowed source address", StringComparison.OrdinalIgnoreCase) >= 0)

@@ -36,6 +36,8 @@ namespace WgTroubleshoot
         InterfaceDown,
         PeerCreated,
         PeerRemoved,
+        /// <summary>An initiation whose timestamp is not newer than the last one accepted (wireguard-go "handshake replay"): the initiator's clock went backwards, or a replay.</summary>
+        HandshakeReplay,
     }
 
     /// <summary>One WireGuard log line (kernel module or wireguard-go), typed.</summary>

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text.RegularExpressions;
 using WgTroubleshoot.Commands;
 using WgTroubleshoot.Diagnosis;
+using WgTroubleshoot.Native;
 using WgTroubleshoot.Remediation;
 
 namespace WgTroubleshoot.Remedies
@@ -140,6 +141,18 @@ namespace WgTroubleshoot.Remedies
                 },
                 new Entry
                 {
+                    // A host route to the endpoint via the uplink's gateway, re-checked live before it is added.
+                    Cause = nameof(Cause.EndpointRoutedIntoTunnel), Kind = RepairKind.Link, Unattended = true, Required = new[] { "Endpoint", "Via", "Dev" },
+                    Keys = new Dictionary<string, Func<string, bool>>(StringComparer.Ordinal)
+                    {
+                        ["Interface"] = IsIface, ["Endpoint"] = IsAddress, ["Via"] = IsAddress, ["Dev"] = IsIface,
+                    },
+                    Build = (f, d) => Liveness.EndpointRouteRepair.Commands(f) is NativeCommand[] c
+                        ? (c[0].CommandLine, ctx => Liveness.EndpointRouteRepair.Apply(ctx, f))
+                        : ((string, Func<RemedyContext, IList<ChangeRecord>>))(null, null),
+                },
+                new Entry
+                {
                     Cause = nameof(Cause.StaleConntrack), Kind = RepairKind.Firewall, Unattended = true, Required = new[] { "OrigSrc", "OrigDst", "OrigSport", "OrigDport" },
                     Keys = new Dictionary<string, Func<string, bool>>(StringComparer.Ordinal)
                     {
@@ -205,6 +218,7 @@ namespace WgTroubleshoot.Remedies
                 if (pk != null && f.Peer != null && pk != f.Peer) { refusal = "the repair data names another peer than the finding."; return null; }
             }
             var (display, run) = e.Build(f, data);
+            if (run == null) { refusal = $"the {f.Cause} repair data is not consistent."; return null; }
             return new RemedyPlan { Cause = e.Cause, Interface = f.Interface, Kind = e.Kind, Unattended = e.Unattended, Display = display, Data = data, Run = run };
         }
 

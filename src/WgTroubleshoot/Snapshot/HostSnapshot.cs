@@ -95,6 +95,16 @@ namespace WgTroubleshoot.Snapshot
         public List<PathMtuResult> Mtu { get; set; } = new List<PathMtuResult>();
         /// <summary>The reverse path of every sender seen (input route on the uplink, route back).</summary>
         public List<ReversePathLookup> ReversePaths { get; set; } = new List<ReversePathLookup>();
+        /// <summary>Liveness probes sent into the tunnel (Liveness/TunnelProbe), one per peer whose counters did not prove two-way traffic.</summary>
+        public List<Liveness.ProbeResult> Probes { get; set; } = new List<Liveness.ProbeResult>();
+        /// <summary>Each peer's live endpoint at every read while the sample ran (SharedKeyPair).</summary>
+        public List<Liveness.EndpointReading> EndpointReadings { get; set; } = new List<Liveness.EndpointReading>();
+        /// <summary>`ss -H -u -a -n -p 'sport = :PORT'` for the configured ListenPort when WireGuard does not listen there.</summary>
+        public string ListenPortSockets { get; set; }
+        /// <summary>Whether resolvconf is on PATH, read only when the configuration has DNS = (ResolverMissing).</summary>
+        public bool? ResolvconfAvailable { get; set; }
+        /// <summary>Handshake log lines of this interface (replays, invalid initiations) of the last minutes, read only when a peer fails.</summary>
+        public List<WgLogEvent> LogEvents { get; set; } = new List<WgLogEvent>();
 
         /// <summary>The first sample (null when the state could not be read).</summary>
         public WgSample First => Samples.Count > 0 ? Samples[0] : null;

@@ -36,6 +36,8 @@ namespace WgTroubleshoot.Snapshot
                 // The sample time asked for names the window (as Test-WgHandshake says it); the measured one can be a little longer.
                 result[p.PublicKey] = HandshakeEvaluator.Evaluate(first != null ? b : null, p, first != null ? Math.Round(seconds, 1) : 0);
             }
+            // One-way only from a probe that got no answer, never from a lone keepalive (Liveness/ProbeVerdict).
+            Liveness.ProbeVerdict.Apply(result, i.Probes, first != null);
             return result;
         }
 

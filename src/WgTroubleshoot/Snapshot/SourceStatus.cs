@@ -51,5 +51,9 @@ namespace WgTroubleshoot.Snapshot
         public const string PeerConfig = "peer-config";
         public const string Capture = "capture";
         public const string Mtu = "mtu";
+        /// <summary>Liveness and peer facts (Liveness/LivenessSources).</summary>
+        public const string Probe = Liveness.LivenessSourceNames.Probe;
+        public const string EndpointWatch = Liveness.LivenessSourceNames.EndpointWatch;
+        public const string ListenPort = Liveness.LivenessSourceNames.ListenPort;
     }
 }

@@ -1,0 +1,130 @@
+# Peer, key and endpoint faults (tests/lab/Faults/Peer.ps1) and the liveness probe, in the lab: each fault shows
+# its symptom first, then the diagnosis on the side where it shows names its Cause; healthy idle tunnels with a
+# short keepalive raise nothing above Info.
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot '../lab/WgLab.psm1') -Force
+    $script:LabUnavailable = -not (Test-WgLabPrerequisite)
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../lab/WgLab.psm1') -Force
+    function Invoke-Child([string] $Node, [scriptblock] $ScriptBlock, [object[]] $ArgumentList = @()) {
+        Invoke-WgLabPwsh -Lab $script:lab -Node $Node -ScriptBlock $ScriptBlock -ArgumentList $ArgumentList -TimeoutSeconds 180
+    }
+    function Lab([string] $Node, [string[]] $Command) { Invoke-WgLabCommand -Lab $script:lab -Node $Node -Command $Command -PassThru }
+}
+
+Describe 'Peer and key faults: symptom first, then the Cause' -Tag Lab -Skip:$LabUnavailable {
+    BeforeAll {
+        $script:lab = New-WgLab
+        $null = Wait-WgLabHandshake -Lab $script:lab -TimeoutSeconds 15
+    }
+    AfterAll { Remove-WgLab -Lab $script:lab }
+    AfterEach {
+        foreach ($f in @($script:lab.Faults)) { Remove-WgLabFault -Lab $script:lab -Fault $f }
+    }
+
+    It 'EndpointRoutedIntoTunnel: the route to the endpoint goes into the tunnel' {
+        Add-WgLabFault -Lab $lab -Fault EndpointRoutedIntoTunnel
+        (Lab client 'ip', 'route', 'get', $lab.Server.Underlay).StdOut | Should -Match "dev $($lab.Client.Interface)\b"
+        Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 4 | Should -BeFalse
+        $f = @(Invoke-Child client { Invoke-WgDiagnosis })
+        $f[0].Cause | Should -Be 'EndpointRoutedIntoTunnel' -Because ($f | Format-List | Out-String)
+        $f[0].Severity | Should -Be 'Error'
+        ($f[0].Evidence -join ' ') | Should -Match "ip route get $([regex]::Escape($lab.Server.Underlay)): .*dev $($lab.Client.Interface)"
+        @($f | Where-Object Cause -eq 'EndpointUnreachable').Count | Should -Be 0
+    }
+
+    It 'AddressFamilyMismatch: the endpoint name has only an AAAA record and there is no IPv6 route' {
+        Add-WgLabFault -Lab $lab -Fault EndpointAaaaOnly
+        (Lab client 'wg', 'show', $lab.Client.Interface, 'endpoints').StdOut | Should -Match '\[2001:db8:200::2\]:51820'
+        (Lab client 'ip', '-6', 'route', 'get', '2001:db8:200::2').ExitCode | Should -Not -Be 0
+        $f = @(Invoke-Child client { Invoke-WgDiagnosis })
+        $f[0].Cause | Should -Be 'AddressFamilyMismatch' -Because ($f | Format-List | Out-String)
+        $f[0].Severity | Should -Be 'Error'
+        @($f | Where-Object Cause -eq 'EndpointUnreachable').Count | Should -Be 0
+    }
+
+    It 'StaleEndpoint is an Error right after the name moved, while the handshake is still fresh' {
+        Add-WgLabFault -Lab $lab -Fault DdnsMovedFreshHandshake
+        $hs = Get-WgLabHandshake -Lab $lab -Node client
+        ([DateTime]::UtcNow - $hs[0].LatestHandshake).TotalSeconds | Should -BeLessThan 150
+        Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress | Should -BeFalse
+        $f = @(Invoke-Child client { Invoke-WgDiagnosis })
+        $f[0].Cause | Should -Be 'StaleEndpoint' -Because ($f | Format-List | Out-String)
+        $f[0].Severity | Should -Be 'Error'
+        ($f[0].Evidence -join ' ') | Should -Match 'Liveness probe: one ICMP echo to 192\.0\.2\.1 .*nothing came back'
+    }
+
+    It 'AllowedIpsConflict: another peer took the client''s prefix live' {
+        Add-WgLabFault -Lab $lab -Fault AllowedIpsConflict
+        $ai = (Lab server 'wg', 'show', $lab.Server.Interface, 'allowed-ips').StdOut
+        ($ai -split "`n" | Where-Object { $_ -like "$($lab.Client.PublicKey)*" }) | Should -Not -Match '192\.0\.2\.2/32'
+        $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 10
+        Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress | Should -BeFalse
+        $f = @(Invoke-Child server { Invoke-WgDiagnosis })
+        $f[0].Cause | Should -Be 'AllowedIpsConflict' -Because ($f | Format-List | Out-String)
+        $f[0].CanRepair | Should -BeFalse
+        ($f[0].Evidence -join ' ') | Should -Match 'Live allowed-ips of lab-client: 2001:db8:100::2/128'
+    }
+
+    It 'ListenPortInUse: another program owns the configured port' {
+        Add-WgLabFault -Lab $lab -Fault ListenPortInUse
+        (Lab server 'ss', '-Hulpn', "sport = :$($lab.Server.ListenPort)").StdOut | Should -Match 'socat'
+        Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 4 | Should -BeFalse
+        $f = @(Invoke-Child server { Invoke-WgDiagnosis })
+        $f[0].Cause | Should -Be 'ListenPortInUse' -Because ($f | Format-List | Out-String)
+        ($f[0].Evidence -join ' ') | Should -Match 'socat pid \d+'
+    }
+
+    # Skipped: with only keepalives the server keeps one device's session for minutes, so the endpoint does not
+    # flip within the diagnosis' sample (it switches about once per Rekey-After-Time); the check is unit-tested.
+    It 'SharedKeyPair: the endpoint of one key flips between two devices' -Skip {
+        Add-WgLabFault -Lab $lab -Fault SharedKeyPair
+        $seen = for ($i = 0; $i -lt 12; $i++) {
+            (Lab server 'wg', 'show', $lab.Server.Interface, 'endpoints').StdOut.Trim()
+            Start-Sleep -Milliseconds 400
+        }
+        @($seen | Sort-Object -Unique).Count | Should -BeGreaterThan 1
+        $f = @(Invoke-Child server { Invoke-WgDiagnosis })
+        @($f | Where-Object Cause -eq 'SharedKeyPair').Count | Should -Be 1 -Because ($f | Format-List | Out-String)
+        ($f | Where-Object Cause -eq 'SharedKeyPair').Evidence -join ' ' | Should -Match '->'
+    }
+
+    It 'PresharedKeyMismatch: the server answers, the client never accepts' {
+        Add-WgLabFault -Lab $lab -Fault PresharedKeyMismatch
+        Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 6 | Should -BeFalse
+        $f = @(Invoke-Child client { Invoke-WgDiagnosis })
+        $f[0].Cause | Should -Be 'PresharedKeyMismatch' -Because ($f | Format-List | Out-String)
+        @($f | Where-Object Cause -eq 'KeyMismatch').Count | Should -Be 0
+    }
+
+    It 'ResolverMissing: DNS = in the configuration and no resolvconf' {
+        Add-WgLabFault -Lab $lab -Fault ResolverMissing
+        Get-Content -LiteralPath $lab.Client.HostConfigPath | Should -Contain 'DNS = 192.0.2.1'
+        (Lab client 'sh', '-c', 'command -v resolvconf').ExitCode | Should -Not -Be 0
+        $f = @(Invoke-Child client { Invoke-WgDiagnosis })
+        @($f | Where-Object Cause -eq 'ResolverMissing').Count | Should -Be 1 -Because ($f | Format-List | Out-String)
+    }
+}
+
+Describe 'Liveness: no false alarm on an idle client with PersistentKeepalive = 1' -Tag Lab -Skip:$LabUnavailable {
+    BeforeAll {
+        $script:lab = New-WgLab
+        $null = Wait-WgLabHandshake -Lab $script:lab -TimeoutSeconds 15
+        Set-WgLabKeepalive -Lab $script:lab -Seconds 1
+    }
+    AfterAll { Remove-WgLab -Lab $script:lab }
+
+    It 'raises nothing above Info in 10 runs on the <Node>' -ForEach @(@{ Node = 'client' }, @{ Node = 'server' }) {
+        $runs = @(Invoke-Child $Node {
+                foreach ($n in 1..10) {
+                    $f = @(Invoke-WgDiagnosis)
+                    [pscustomobject]@{ Run = $n; Above = @($f | Where-Object Severity -ne 'Info' | ForEach-Object { "$($_.Severity) $($_.Cause): $($_.Summary)" }); Top = $f[0].Cause }
+                }
+            })
+        $runs.Count | Should -Be 10
+        @($runs | Where-Object { $_.Above.Count -gt 0 }).Count | Should -Be 0 -Because (($runs.Above | Out-String))
+        @($runs | Where-Object Top -eq 'Healthy').Count | Should -Be 10
+    }
+}
