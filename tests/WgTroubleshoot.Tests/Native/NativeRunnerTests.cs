@@ -48,6 +48,57 @@ namespace WgTroubleshoot.Tests.Native
         }
 
         [Fact]
+        public void RunAllStartsEveryCommandAndKeepsTheirOrder()
+        {
+            var log = new List<string>();
+            var threads = new List<int>();
+            var runner = new NativeRunner(m => { log.Add(m); threads.Add(Environment.CurrentManagedThreadId); });
+            var sw = Stopwatch.StartNew();
+            var r = runner.RunAll(new[]
+            {
+                new NativeInvocation("sh", new[] { "-c", "sleep 1; echo first; exit 3" }),
+                new NativeInvocation("sh", new[] { "-c", "sleep 1; echo second >&2" }),
+                new NativeInvocation("printf", new[] { "%s", "third" }),
+            });
+            Assert.Equal(3, r.Count);
+            Assert.Equal("first\n", r[0].StdOut);
+            Assert.Equal(3, r[0].ExitCode);
+            Assert.Equal("second\n", r[1].StdErr);
+            Assert.Equal("third\n", r[2].StdOut);
+            // Run one after another the two sleeps would need 2 s; together they end well before.
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1.8), "took " + sw.Elapsed);
+            Assert.Contains("Running: printf %s third", log);
+            Assert.Equal(6, log.Count); // three command lines, three exits
+            Assert.All(threads, t => Assert.Equal(Environment.CurrentManagedThreadId, t)); // -Verbose needs the pipeline thread
+        }
+
+        [Fact]
+        public void RunAllChecksEveryToolBeforeStartingAny()
+        {
+            var log = new List<string>();
+            var ex = Assert.Throws<WgException>(() => new NativeRunner(log.Add).RunAll(new[]
+            {
+                new NativeInvocation("printf", new[] { "x" }),
+                new NativeInvocation("wgt-no-such-tool", new string[0]),
+            }));
+            Assert.Equal(ErrorIds.ToolNotInstalled, ex.ErrorId);
+            Assert.DoesNotContain(log, l => l.Contains("printf"));
+        }
+
+        [Fact]
+        public void RunAllStopsWhatOutlivesTheTimeout()
+        {
+            var sw = Stopwatch.StartNew();
+            var ex = Assert.Throws<WgException>(() => new NativeRunner().RunAll(new[]
+            {
+                new NativeInvocation("sleep", new[] { "30" }),
+                new NativeInvocation("printf", new[] { "x" }),
+            }, TimeSpan.FromMilliseconds(300)));
+            Assert.Equal(ErrorIds.ToolTimedOut, ex.ErrorId);
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10));
+        }
+
+        [Fact]
         public void ANonZeroExitMapsToAClearError()
         {
             var r = new NativeRunner().Run("sh", new[] { "-c", "echo 'Unable to access interface: Operation not permitted' >&2; exit 1" });
