@@ -159,7 +159,7 @@ namespace WgTroubleshoot.Mtu
                 result.TunnelTarget = tunnelTarget.ToString();
                 result.FullSizePassesInTunnel = Strategy == MtuSearchStrategy.Sequential
                     ? ProbeTunnelSequential(tunnelTarget, tunnelMtu.Value, evidence)
-                    : ProbeTunnel(tunnelTarget, tunnelMtu.Value, found.RoundTrip, evidence);
+                    : ProbeTunnel(tunnelTarget, tunnelMtu.Value, evidence);
             }
             result.Elapsed = watch.Elapsed;
             result.Evidence = evidence.ToArray();
@@ -167,11 +167,10 @@ namespace WgTroubleshoot.Mtu
         }
 
         /// <summary>
-        /// A packet of the tunnel MTU with DF set to the peer's tunnel address, sent <see cref="Tries"/> times
-        /// together with one small packet: true/false, null when the target answers nothing at all. The wait
-        /// allows for a handshake first (half a second at least, a second at most).
+        /// Packets of the tunnel MTU with DF set to the peer's tunnel address, together with small ones:
+        /// true/false, null when the target answers nothing at all.
         /// </summary>
-        private bool? ProbeTunnel(IPAddress target, int tunnelMtu, TimeSpan? underlayRtt, List<string> evidence)
+        private bool? ProbeTunnel(IPAddress target, int tunnelMtu, List<string> evidence)
         {
             var c = CultureInfo.InvariantCulture;
             var prober = _proberFor(target);
@@ -179,15 +178,11 @@ namespace WgTroubleshoot.Mtu
             if (round == null) return ProbeTunnelSequential(target, tunnelMtu, evidence);
             bool v6 = target.AddressFamily == AddressFamily.InterNetworkV6;
             int small = v6 ? 104 : 84;
-            int tries = Math.Max(1, Tries);
-            var wait = TimeSpan.FromSeconds(1);
-            if (underlayRtt.HasValue)
-            {
-                wait = TimeSpan.FromTicks(underlayRtt.Value.Ticks * 4) + TimeSpan.FromMilliseconds(500);
-                if (wait > TimeSpan.FromSeconds(1)) wait = TimeSpan.FromSeconds(1);
-            }
+            // Both sizes at once, each sent every 0.2 s until its first answer or for a second (time for a
+            // handshake first): a passing tunnel answers in a round trip, a lossy one gets several tries.
+            var deadline = TimeSpan.FromSeconds(Math.Max(1, Tries / 3));
             OnProbe?.Invoke(tunnelMtu, "probing across the tunnel");
-            var r = round.ProbeRound(new List<ProbeRequest> { new ProbeRequest(tunnelMtu, tries), new ProbeRequest(small, 1) }, wait);
+            var r = round.ProbeRound(new List<ProbeRequest> { ProbeRequest.UntilAnswered(tunnelMtu, deadline), ProbeRequest.UntilAnswered(small, deadline) }, deadline);
             if (r[0].Outcome == ProbeOutcome.Reply)
             {
                 evidence.Add(string.Format(c, "Across the tunnel: {0}-byte packets with DF set reach {1}.", tunnelMtu, target));
@@ -198,12 +193,9 @@ namespace WgTroubleshoot.Mtu
                 evidence.Add(string.Format(c, "Across the tunnel: {0}-byte packets are refused as too big ({1}).", tunnelMtu, r[0].Detail));
                 return false;
             }
-            bool smallPasses = r[1].Outcome == ProbeOutcome.Reply;
-            if (!smallPasses && tries > 1)
-                smallPasses = round.ProbeRound(new List<ProbeRequest> { new ProbeRequest(small, tries - 1) }, TimeSpan.FromSeconds(1))[0].Outcome == ProbeOutcome.Reply;
-            if (smallPasses)
+            if (r[1].Outcome == ProbeOutcome.Reply)
             {
-                evidence.Add(string.Format(c, "Across the tunnel: {0} answers {1}-byte packets but not {2}-byte ones ({3} tries): full-size packets are lost.", target, small, tunnelMtu, tries));
+                evidence.Add(string.Format(c, "Across the tunnel: {0} answers {1}-byte packets but not {2}-byte ones (sent every 0.2 s for {3:0} s): full-size packets are lost.", target, small, tunnelMtu, deadline.TotalSeconds));
                 return false;
             }
             evidence.Add(string.Format(c, "Across the tunnel: {0} answers no ping at all, so full-size packets could not be tested (use -TunnelTarget).", target));

@@ -54,8 +54,14 @@ namespace WgTroubleshoot.Mtu
             Packets = Math.Max(1, packets);
         }
 
+        /// <summary>Packets sent one after another until the first answer or until <paramref name="deadline"/> (whole seconds, at least one).</summary>
+        public static ProbeRequest UntilAnswered(int size, TimeSpan deadline)
+            => new ProbeRequest(size, 1) { DeadlineSeconds = Math.Max(1, (int)Math.Ceiling(deadline.TotalSeconds - 0.0005)) };
+
         public int Size { get; }
         public int Packets { get; }
+        /// <summary>When set, packets go out 0.2 s apart until the first answer or this many seconds (the round's wait does not apply).</summary>
+        public int? DeadlineSeconds { get; private set; }
         public override string ToString() => Packets == 1 ? Size.ToString(CultureInfo.InvariantCulture) : string.Format(CultureInfo.InvariantCulture, "{0} (x{1})", Size, Packets);
     }
 
@@ -97,9 +103,10 @@ namespace WgTroubleshoot.Mtu
     }
 
     /// <summary>
-    /// Finds the path MTU exactly with rounds of don't-fragment probes sent together: a k-ary search. The
-    /// first round (after one small probe that proves the destination answers and gives the round trip)
-    /// sends the route MTU, the floor and sizes spread between them; every later round sends
+    /// Finds the path MTU exactly with rounds of don't-fragment probes sent together: a k-ary search. Round
+    /// 0 sends a small probe (it proves that the destination answers and gives the round trip) and the
+    /// route MTU (which most paths carry whole: then the search is over); the first round sends the floor
+    /// and sizes spread between it and the route MTU; every later round sends
     /// <see cref="ProbesPerRound"/> sizes spread over the interval still open (largest size that passed,
     /// smallest that failed), a size a router reported as its MTU (and one byte more), and a retry of the
     /// failing boundary. Each probe waits only a few round trips (<see cref="MinWait"/> to
@@ -179,14 +186,17 @@ namespace WgTroubleshoot.Mtu
             if (ceiling < Minimum) ceiling = Minimum;
             int tries = Math.Max(1, Tries);
 
-            // Round 0: a small packet, alone, so that the round trip is known before the waits are chosen.
+            // Round 0: a small packet, which proves that the destination answers and gives the round trip
+            // the later waits are chosen from, together with the route MTU, which most paths carry whole.
             bool answered = false;
             int sent = 0;
             while (sent < tries)
             {
                 if (_elapsed() >= TimeLimit) return OutOfTime(null);
                 int n = sent == 0 ? 1 : tries - sent;
-                var r = Send(new List<ProbeRequest> { new ProbeRequest(BaselineSize, n) }, "checking that the destination answers", MaxWait)[0];
+                var round0 = new List<ProbeRequest> { new ProbeRequest(BaselineSize, n) };
+                if (sent == 0 && ceiling > BaselineSize) round0.Add(new ProbeRequest(ceiling, 1));
+                var r = Send(round0, "checking that the destination answers", MaxWait)[0];
                 sent += n;
                 if (r.Outcome == ProbeOutcome.Reply) { answered = true; break; }
             }
@@ -236,7 +246,7 @@ namespace WgTroubleshoot.Mtu
                 if (lo.HasValue) spreadFrom = lo.Value;
                 else
                 {
-                    if (!_sizes.ContainsKey(ceiling)) Add(ceiling, 1);
+                    if (!_sizes.ContainsKey(ceiling)) Add(ceiling, 1);   // when round 0 was repeated without it
                     if (!_sizes.ContainsKey(floor) && floor < hi) { Add(floor, 1); spreadFrom = floor; }
                     else { if (!_sizes.ContainsKey(Minimum)) Add(Minimum, 1); spreadFrom = Minimum; }
                 }

@@ -61,6 +61,18 @@ namespace WgTroubleshoot.Mtu
             return args;
         }
 
+        /// <summary>Arguments for packets 0.2 s apart until the first answer (<c>-c 1 -w deadline</c>) or until <paramref name="deadlineSeconds"/>.</summary>
+        public static List<string> DeadlineArguments(IPAddress destination, int packetSize, int deadlineSeconds)
+        {
+            bool v6 = destination.AddressFamily == AddressFamily.InterNetworkV6;
+            var c = CultureInfo.InvariantCulture;
+            return new List<string>
+            {
+                v6 ? "-6" : "-4", "-n", "-M", "do", "-s", (packetSize - HeaderBytes(v6)).ToString(c),
+                "-c", "1", "-i", RetryInterval.TotalSeconds.ToString("0.0##", c), "-w", Math.Max(1, deadlineSeconds).ToString(c), destination.ToString(),
+            };
+        }
+
         /// <summary>ping's -W text for a wait: seconds with up to three decimals, or whole seconds (at least 1) for an old ping.</summary>
         public static string WaitText(TimeSpan wait, bool fractional)
         {
@@ -132,8 +144,10 @@ namespace WgTroubleshoot.Mtu
             var longest = TimeSpan.Zero;
             foreach (var q in probes)
             {
-                commands.Add(new NativeInvocation("ping", Arguments(Destination, q.Size, waitText, q.Packets)));
-                var t = TimeSpan.FromTicks(RetryInterval.Ticks * (q.Packets - 1));
+                commands.Add(new NativeInvocation("ping", q.DeadlineSeconds.HasValue
+                    ? DeadlineArguments(Destination, q.Size, q.DeadlineSeconds.Value)
+                    : Arguments(Destination, q.Size, waitText, q.Packets)));
+                var t = q.DeadlineSeconds.HasValue ? TimeSpan.FromSeconds(q.DeadlineSeconds.Value) : TimeSpan.FromTicks(RetryInterval.Ticks * (q.Packets - 1));
                 if (t > longest) longest = t;
             }
             var limit = longest + TimeSpan.FromSeconds(double.Parse(waitText, CultureInfo.InvariantCulture)) + TimeSpan.FromSeconds(5);

@@ -94,7 +94,7 @@ namespace WgTroubleshoot.Tests.Mtu
             Assert.Equal(mtu, r.PathMtu);
             // One round for the baseline, then at most four rounds over 1280..1500.
             Assert.True(path.Rounds.Count <= 5, "rounds: " + string.Join(" | ", path.Rounds.Select(x => string.Join(",", x))));
-            Assert.Equal(path.Rounds.Count - 1, r.Rounds);
+            Assert.Equal(path.Rounds.Count - 1, r.Rounds);   // round 0 (small probe and route MTU) is not counted
         }
 
         [Theory]
@@ -122,9 +122,9 @@ namespace WgTroubleshoot.Tests.Mtu
             var path = new FakeRoundPath { Mtu = 9000 };
             var r = Run(path, ceiling: 1500);
             Assert.Equal(1500, r.PathMtu);
-            Assert.Equal(1, r.Rounds);
-            Assert.Equal(new[] { 84 }, path.Rounds[0].Select(q => q.Size));
-            Assert.Contains(1500, path.Rounds[1].Select(q => q.Size));
+            Assert.Equal(0, r.Rounds);
+            Assert.Single(path.Rounds);  // the route MTU goes with the first small probe
+            Assert.Equal(new[] { 84, 1500 }, path.Rounds[0].Select(q => q.Size));
             Assert.Contains("whole route MTU", r.Evidence.Last());
         }
 
@@ -179,8 +179,9 @@ namespace WgTroubleshoot.Tests.Mtu
             var r = Run(path);
             Assert.Equal(PathMtuStatus.Unknown, r.Status);
             Assert.Null(r.PathMtu);
-            Assert.Equal(3, path.Packets);
-            Assert.All(path.Rounds.SelectMany(x => x), q => Assert.Equal(84, q.Size));
+            Assert.Equal(4, path.Packets);  // three small ones and the route MTU once
+            Assert.Equal(3, path.Rounds.SelectMany(x => x).Where(q => q.Size == 84).Sum(q => q.Packets));
+            Assert.All(path.Rounds.Skip(1).SelectMany(x => x), q => Assert.Equal(84, q.Size));
             Assert.Contains("does not answer ping", r.Evidence.Last());
         }
 

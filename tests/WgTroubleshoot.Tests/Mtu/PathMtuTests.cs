@@ -182,6 +182,11 @@ namespace WgTroubleshoot.Tests.Mtu
         }
 
         [Fact]
+        public void Until_answered_is_one_ping_with_a_deadline()
+            => Assert.Equal(new[] { "-4", "-n", "-M", "do", "-s", "1392", "-c", "1", "-i", "0.2", "-w", "1", "192.0.2.1" },
+                PingProber.DeadlineArguments(IPAddress.Parse("192.0.2.1"), 1420, 1));
+
+        [Fact]
         public void A_retry_is_one_ping_of_several_spaced_packets()
             => Assert.Equal(new[] { "-4", "-n", "-M", "do", "-s", "1373", "-c", "2", "-i", "0.2", "-W", "0.25", "203.0.113.2" },
                 PingProber.Arguments(IPAddress.Parse("203.0.113.2"), 1401, "0.25", 2));

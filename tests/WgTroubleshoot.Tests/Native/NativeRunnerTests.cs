@@ -53,23 +53,30 @@ namespace WgTroubleshoot.Tests.Native
             var log = new List<string>();
             var threads = new List<int>();
             var runner = new NativeRunner(m => { log.Add(m); threads.Add(Environment.CurrentManagedThreadId); });
-            var sw = Stopwatch.StartNew();
-            var r = runner.RunAll(new[]
+            var flag = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "wgt-runall-" + Guid.NewGuid().ToString("N"));
+            try
             {
-                new NativeInvocation("sh", new[] { "-c", "sleep 1; echo first; exit 3" }),
-                new NativeInvocation("sh", new[] { "-c", "sleep 1; echo second >&2" }),
-                new NativeInvocation("printf", new[] { "%s", "third" }),
-            });
-            Assert.Equal(3, r.Count);
-            Assert.Equal("first\n", r[0].StdOut);
-            Assert.Equal(3, r[0].ExitCode);
-            Assert.Equal("second\n", r[1].StdErr);
-            Assert.Equal("third\n", r[2].StdOut);
-            // Run one after another the two sleeps would need 2 s; together they end well before.
-            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1.8), "took " + sw.Elapsed);
-            Assert.Contains("Running: printf %s third", log);
-            Assert.Equal(6, log.Count); // three command lines, three exits
-            Assert.All(threads, t => Assert.Equal(Environment.CurrentManagedThreadId, t)); // -Verbose needs the pipeline thread
+                // The first command waits (at most 5 s) for a file the second one creates: it sees it only
+                // when both run at the same time.
+                var r = runner.RunAll(new[]
+                {
+                    new NativeInvocation("sh", new[] { "-c", "i=0; while [ ! -e \"$0\" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; [ -e \"$0\" ] && echo seen; exit 3", flag }),
+                    new NativeInvocation("sh", new[] { "-c", "touch \"$0\"; echo second >&2", flag }),
+                    new NativeInvocation("printf", new[] { "%s", "third" }),
+                });
+                Assert.Equal(3, r.Count);
+                Assert.Equal("seen\n", r[0].StdOut);
+                Assert.Equal(3, r[0].ExitCode);
+                Assert.Equal("second\n", r[1].StdErr);
+                Assert.Equal("third\n", r[2].StdOut);
+                Assert.Contains("Running: printf %s third", log);
+                Assert.Equal(6, log.Count); // three command lines, three exits
+                Assert.All(threads, t => Assert.Equal(Environment.CurrentManagedThreadId, t)); // -Verbose needs the pipeline thread
+            }
+            finally
+            {
+                System.IO.File.Delete(flag);
+            }
         }
 
         [Fact]
