@@ -3,16 +3,27 @@
 .SYNOPSIS
     Benchmarks WgTroubleshoot against baselines measured in the same run, and prints the ratios.
 .DESCRIPTION
-    1. Peer listing (Linux, root, wireguard-go, wg and ip installed): a throwaway network namespace
+    1. Path MTU (Linux, root, the lab's tools): two labs made with tests/lab/WgLab.psm1, one with the
+       fault MtuBlackhole (the router's link towards the server has MTU 1400 and "fragmentation needed"
+       is dropped) and one clean. In each lab's client namespace it times Measure-WgPathMtu -Interface
+       (the parallel search, end to end), the sequential bisection (PathMtuMeasurer, Strategy Sequential:
+       the baseline) and tracepath, on the same path. The true path MTU is the smallest link MTU on the
+       lab's path, read from the links. Targets: exact, and <= 5 s blackholed, <= 2 s clean.
+    2. Hub scale (Linux, root, wireguard-go, wg and ip installed): a throwaway network namespace
        (wgt-bench-XXXXXX) with one wireguard-go interface carrying -PeerCount peers (random public keys,
        one 2001:db8::/32 /128 each, endpoints in 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24). The link
-       stays down and the namespace has no routes: nothing is sent anywhere. Inside the namespace it times
-       `wg show IF dump` (baseline), Get-WgPeer, and a hand-written `wg show IF` parser.
-       Target: Get-WgPeer / raw dump <= 1.5.
-    2. Import cost: a fresh pwsh that imports the module versus a fresh pwsh that does nothing.
+       stays down for the listing (and is brought up for the hub-scale cases, so that the diagnosis looks
+       at the peers) and the namespace has no routes: nothing is sent anywhere. Inside the namespace it times
+       `wg show IF dump` (baseline), Get-WgPeer, and a hand-written `wg show IF` parser (target: Get-WgPeer
+       / raw dump <= 1.5), then, each in a fresh pwsh of its own with its peak memory (VmHWM):
+       the raw dump, Get-WgPeer, Test-WgConfig on the same configuration and Invoke-WgDiagnosis.
+       Targets: Test-WgConfig within 3 s beyond Get-WgPeer, Invoke-WgDiagnosis within the sampling time
+       plus 3 s beyond Get-WgPeer, each under 400 MiB peak.
+    3. Import cost: a fresh pwsh that imports the module versus a fresh pwsh that does nothing.
        Target: under 100 ms extra.
-    Results are printed even when a target is missed; the exit code is 0 unless the benchmark itself
-    could not run. Everything it creates is removed in a finally block (also on Ctrl+C).
+    Results are printed even when a target is missed, and a summary of every PASS/FAIL line at the end;
+    the exit code is 0 unless the benchmark itself could not run. Everything it creates is removed in a
+    finally block (also on Ctrl+C).
 .EXAMPLE
     dotnet pwsh ./build.ps1 Bench
 .EXAMPLE
@@ -24,7 +35,13 @@ param(
     [int] $PeerCount = 10000,
     [int] $Runs = 7,
     [int] $ImportRuns = 9,
+    [int] $MtuRuns = 3,
+    [int] $MtuBaselineRuns = 1,
+    [int] $CaseTimeoutSeconds = 180,
+    [int] $DiagnosisSampleSeconds = 3,
+    [switch] $SkipPathMtu,
     [switch] $SkipPeerListing,
+    [switch] $SkipHubScale,
     [switch] $SkipImport
 )
 
@@ -35,7 +52,7 @@ $Pwsh = Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })
 $SocketDirectory = '/var/run/wireguard'
 
 function Get-Median([double[]] $Values) {
-    $s = $Values | Sort-Object
+    $s = @($Values | Sort-Object)
     $n = $s.Count
     if ($n -eq 0) { return [double]::NaN }
     if ($n % 2) { return [double]$s[[int][math]::Floor($n / 2)] }
@@ -76,6 +93,13 @@ function Invoke-Bounded {
 
 function Format-Ms([double] $Ms) { '{0,10:N1}' -f $Ms }
 
+# Every verdict, for the summary at the end.
+$Verdicts = [Collections.Generic.List[string]]::new()
+function Write-Verdict([string] $Line) {
+    Write-Host $Line
+    $Verdicts.Add($Line.Trim())
+}
+
 # CPU time (user + system, ms) of this process's children that have been waited for (Linux /proc only;
 # 10 ms resolution). Far less sensitive than wall time to other work on the machine.
 $ClockTicks = if ($IsLinux) { try { [double](getconf CLK_TCK) } catch { 100.0 } } else { 0 }
@@ -87,9 +111,85 @@ function Get-ChildCpuMs {
 }
 
 # ---------------------------------------------------------------------------------------------------
+# 0. Path MTU
+# ---------------------------------------------------------------------------------------------------
+# The true path MTU of a lab path: the smallest MTU of the links the client's packets to the server cross.
+function Get-LabPathMtu($Lab) {
+    $links = @(
+        @($Lab.Namespaces.client, 'eth0'), @($Lab.Namespaces.router, 'rt-client'),
+        @($Lab.Namespaces.router, 'rt-server'), @($Lab.Namespaces.server, 'ens3'))
+    $mtus = foreach ($l in $links) {
+        $t = (Invoke-Bounded ip @('-n', $l[0], '-o', 'link', 'show', 'dev', $l[1]) -Check).StdOut
+        if ($t -match '\bmtu (\d+)') { [int]$Matches[1] } else { throw "No MTU for $($l[1]) in $($l[0])." }
+    }
+    ($mtus | Measure-Object -Minimum).Minimum
+}
+
+function Invoke-PathMtuBench {
+    if (-not $IsLinux) { Write-Host 'Path MTU: skipped (needs Linux network namespaces).'; return }
+    if ((id -u) -ne '0') { Write-Host 'Path MTU: skipped (needs root for the lab).'; return }
+    $labModule = Join-Path $PSScriptRoot '../tests/lab/WgLab.psm1'
+    if (-not (Test-Path -LiteralPath $labModule)) { Write-Host "Path MTU: skipped (no lab module at $labModule)."; return }
+    Import-Module $labModule -Force
+    $reason = Test-WgLabPrerequisite -Reason
+    if ($reason) { Write-Host "Path MTU: skipped ($reason)."; return }
+    $measure = Join-Path $PSScriptRoot 'Measure-PathMtu.ps1'
+    $cases = [ordered]@{
+        'blackholed' = @{ Fault = @('MtuBlackhole'); TargetMs = 5000 }
+        'clean'      = @{ Fault = @(); TargetMs = 2000 }
+    }
+    foreach ($name in $cases.Keys) {
+        $case = $cases[$name]
+        $lab = $null
+        $work = Join-Path ([IO.Path]::GetTempPath()) ('wgt-bench-mtu-{0:x8}' -f (Get-Random))
+        try {
+            $null = New-Item -ItemType Directory -Path $work
+            $lab = if ($case.Fault.Count) { New-WgLab -Fault $case.Fault } else { New-WgLab }
+            $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 20
+            $truth = Get-LabPathMtu $lab
+            $result = Join-Path $work 'mtu.json'
+            $r = Invoke-Bounded ip @('netns', 'exec', $lab.Namespaces.client, $Pwsh, '-NoProfile', '-NonInteractive', '-File', $measure,
+                '-ModulePath', $ModulePath, '-Interface', $lab.Client.Interface, '-ResultPath', $result,
+                '-Runs', $MtuRuns, '-BaselineRuns', $MtuBaselineRuns) -TimeoutSeconds 600
+            if ($r.ExitCode -ne 0 -or -not (Test-Path -LiteralPath $result)) {
+                throw "The measuring pwsh failed (exit code $($r.ExitCode)): $($r.StdErr.Trim()) $($r.StdOut.Trim())"
+            }
+            $d = Get-Content -Raw -LiteralPath $result | ConvertFrom-Json
+            $par = Get-Median @($d.Parallel | ForEach-Object Ms)
+            $seq = Get-Median @($d.Sequential | ForEach-Object Ms)
+            $overhead = if ($d.Destination -match ':') { 80 } else { 60 }
+            $exact = @($d.Parallel | Where-Object { $_.PathMtu -ne $truth -or $_.RecommendedMtu -ne ($truth - $overhead) -or $_.Status -ne 'Measured' }).Count -eq 0
+            $seqExact = @($d.Sequential | Where-Object { $_.PathMtu -ne $truth }).Count -eq 0
+            $p0 = @($d.Parallel)[0]
+            Write-Host ''
+            Write-Host ("Path MTU, {0} lab path (client to {1}, true path MTU {2}: the smallest link MTU on the path), median of {3} runs after 1 warm-up (ms):" -f $name, $d.Destination, $truth, @($d.Parallel).Count)
+            Write-Host ("  {0,-22}{1}   Measure-WgPathMtu -Interface {2}: PathMtu {3}, RecommendedMtu {4}, Blackhole {5}, full size in tunnel {6}; {7} packets in {8} rounds" -f `
+                    'parallel (cmdlet)', (Format-Ms $par), $lab.Client.Interface, $p0.PathMtu, $p0.RecommendedMtu, $p0.Blackhole, $p0.FullSizePassesInTunnel, $p0.Probes, $p0.Rounds)
+            Write-Host ("  {0,-22}{1}   PathMtuMeasurer, Strategy Sequential (baseline): PathMtu {2}, {3} packets" -f 'sequential bisection', (Format-Ms $seq), @($d.Sequential)[0].PathMtu, @($d.Sequential)[0].Probes)
+            $tp = $d.Tracepath
+            $tpText = if ($null -eq $tp.Ms) { $tp.Output } else { "tracepath -n -m 3 $($d.Destination): pmtu $($tp.PathMtu)$(if ($tp.PathMtu -eq $truth) { ' (right)' } else { " (wrong: the path carries $truth)" })$(if (-not $tp.Reached) { ', destination not reached' })" }
+            Write-Host ("  {0,-22}{1}   {2}" -f 'tracepath', $(if ($null -eq $tp.Ms) { '         -' } else { Format-Ms $tp.Ms }), $tpText)
+            Write-Host ("    {0,-20} runs: {1}" -f 'parallel', ((@($d.Parallel) | ForEach-Object { '{0:N0}' -f $_.Ms }) -join ' '))
+            Write-Host ("    {0,-20} runs: {1}" -f 'sequential', ((@($d.Sequential) | ForEach-Object { '{0:N0}' -f $_.Ms }) -join ' '))
+            $ok = $exact -and $par -le $case.TargetMs
+            Write-Verdict ("  path MTU {0,-11} {1,7:N0} ms, sequential / parallel {2,5:N1}x, tracepath / parallel {3,5:N1}x; exact {4} (sequential: {5})   target exact and <= {6:N0} s   {7}" -f `
+                    $name, $par, ($seq / $par), $(if ($null -eq $tp.Ms) { [double]::NaN } else { $tp.Ms / $par }), $exact, $seqExact, ($case.TargetMs / 1000), $(if ($ok) { 'PASS' } else { 'FAIL' }))
+        }
+        catch {
+            Write-Verdict "  path MTU $name : the benchmark could not run: $_ ($($_.InvocationInfo.PositionMessage -replace "\s+", " "))   FAIL"
+        }
+        finally {
+            if ($lab) { Remove-WgLab -Lab $lab }
+            if (Test-Path -LiteralPath $work) { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue }
+        }
+    }
+}
+
+# ---------------------------------------------------------------------------------------------------
 # 1. Peer listing
 # ---------------------------------------------------------------------------------------------------
 function Invoke-PeerListingBench {
+    if ($SkipPeerListing -and $SkipHubScale) { return }
     $missing = @('ip', 'wg', 'wireguard-go').Where({ -not (Get-Command $_ -CommandType Application -ErrorAction SilentlyContinue) })
     if (-not $IsLinux) { Write-Host 'Peer listing: skipped (needs Linux network namespaces).'; return }
     if ((id -u) -ne '0') { Write-Host 'Peer listing: skipped (needs root for ip netns).'; return }
@@ -153,11 +253,41 @@ function Invoke-PeerListingBench {
 
         $sw = [Diagnostics.Stopwatch]::StartNew()
         $null = Invoke-Bounded ip @('netns', 'exec', $ns, 'wg', 'setconf', $if, $conf) -TimeoutSeconds 120 -Check
-        Remove-Item -LiteralPath $conf
         $n = ((Invoke-Bounded ip @('netns', 'exec', $ns, 'wg', 'show', $if, 'peers') -Check).StdOut -split "`n").Where({ $_ }).Count
         if ($n -ne $PeerCount) { throw "wg reports $n peers on $if after setconf; expected $PeerCount." }
         Write-Host ("Peer listing: namespace {0}, interface {1} (wireguard-go PID {2}), {3} peers configured in {4:N1} s." -f $ns, $if, $daemon.Id, $n, $sw.Elapsed.TotalSeconds)
 
+        if (-not $SkipPeerListing) { Invoke-ListingCases $ns $if $work }
+        if (-not $SkipHubScale) {
+            # The diagnosis of a link that is down stops at InterfaceDown: bring it up. The namespace has
+            # no route and no other interface, so nothing can leave it, and without traffic or keepalives
+            # wireguard-go starts no handshake.
+            $null = Invoke-Bounded ip @('-n', $ns, 'link', 'set', $if, 'up') -Check
+            Invoke-HubScaleCases $ns $if $work $conf
+        }
+    }
+    finally {
+        # Teardown, bounded at every step: the daemon by its PID (TERM, then KILL), its socket, the
+        # namespace (which takes the tun device with it), the work folder (and the configuration in it).
+        if ($daemon) {
+            if (-not $daemon.HasExited) {
+                try { $null = Invoke-Bounded kill @('-TERM', "$($daemon.Id)") -TimeoutSeconds 5 } catch { }
+                if (-not $daemon.WaitForExit(5000)) { try { $daemon.Kill() } catch { }; $null = $daemon.WaitForExit(2000) }
+            }
+        }
+        if (Test-Path -LiteralPath $socket) { Remove-Item -LiteralPath $socket -Force -ErrorAction SilentlyContinue }
+        if ($nsCreated) {
+            try {
+                $d = Invoke-Bounded ip @('netns', 'del', $ns) -TimeoutSeconds 15
+                if ($d.ExitCode -ne 0) { Write-Warning "Could not delete namespace ${ns}: $($d.StdErr.Trim())" }
+            }
+            catch { Write-Warning "Could not delete namespace ${ns}: $_" }
+        }
+        if (Test-Path -LiteralPath $work) { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue }
+    }
+}
+
+function Invoke-ListingCases([string] $ns, [string] $if, [string] $work) {
         $result = Join-Path $work 'result.json'
         $measure = Join-Path $PSScriptRoot 'Measure-PeerListing.ps1'
         $r = Invoke-Bounded ip @('netns', 'exec', $ns, $Pwsh, '-NoProfile', '-NonInteractive', '-File', $measure,
@@ -181,31 +311,79 @@ function Invoke-PeerListingBench {
             Write-Host ("    {0,-14} runs: {1}" -f $k, (($data.Times.$k | ForEach-Object { '{0:N0}' -f $_ }) -join ' '))
         }
         $verdict = if ($ratio -le 1.5) { 'PASS' } else { 'FAIL' }
-        Write-Host ("  Get-WgPeer / raw dump     {0,6:N2}x   target <= 1.50x   {1}" -f $ratio, $verdict)
+        Write-Verdict ("  Get-WgPeer / raw dump     {0,6:N2}x   target <= 1.50x   {1}" -f $ratio, $verdict)
         Write-Host ("  hand-written / Get-WgPeer {0,6:N2}x   (how much slower the usual script is)" -f ($hand / $mod))
         $countVerdict = if ($count -eq $PeerCount) { 'PASS' } else { 'FAIL' }
-        Write-Host ("  Get-WgPeer returned {0} objects ({1}), hand-written {2}; {3} peers differ in keys, endpoints or allowed IPs.   {4}" -f $count, $data.PeerType, $data.Counts.'hand-written', $data.Mismatches, $countVerdict)
+        Write-Verdict ("  Get-WgPeer returned {0} objects ({1}), hand-written {2}; {3} peers differ in keys, endpoints or allowed IPs.   {4}" -f $count, $data.PeerType, $data.Counts.'hand-written', $data.Mismatches, $countVerdict)
+}
+
+# Hub scale: every case in a fresh pwsh of its own inside the namespace, so that its peak memory (VmHWM)
+# is its own. The raw dump is the baseline for time and memory (the same pwsh with the module imported).
+function Invoke-HubScaleCases([string] $ns, [string] $if, [string] $work, [string] $conf) {
+    $measure = Join-Path $PSScriptRoot 'Measure-HubScale.ps1'
+    $cases = 'raw-dump', 'Get-WgPeer', 'Test-WgConfig', 'Invoke-WgDiagnosis'
+    $data = [ordered]@{}
+    foreach ($case in $cases) {
+        $result = Join-Path $work "hub-$case.json"
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        try {
+            $r = Invoke-Bounded ip @('netns', 'exec', $ns, $Pwsh, '-NoProfile', '-NonInteractive', '-File', $measure,
+                '-ModulePath', $ModulePath, '-Case', $case, '-Interface', $if, '-ConfigPath', $conf, '-ResultPath', $result) -TimeoutSeconds $CaseTimeoutSeconds
+            if ($r.ExitCode -ne 0 -or -not (Test-Path -LiteralPath $result)) {
+                $data[$case] = [pscustomobject]@{ Failed = "exit code $($r.ExitCode): $(($r.StdErr.Trim() -split "`n")[0])" }
+            }
+            else { $data[$case] = Get-Content -Raw -LiteralPath $result | ConvertFrom-Json }
+        }
+        catch {
+            $data[$case] = [pscustomobject]@{ Failed = "did not finish within $CaseTimeoutSeconds s (stopped)" }
+        }
+        $data[$case] | Add-Member -NotePropertyName WallMs -NotePropertyValue $sw.Elapsed.TotalMilliseconds -Force
     }
-    finally {
-        # Teardown, bounded at every step: the daemon by its PID (TERM, then KILL), its socket, the
-        # namespace (which takes the tun device with it), the work folder.
-        if ($daemon) {
-            if (-not $daemon.HasExited) {
-                try { $null = Invoke-Bounded kill @('-TERM', "$($daemon.Id)") -TimeoutSeconds 5 } catch { }
-                if (-not $daemon.WaitForExit(5000)) { try { $daemon.Kill() } catch { }; $null = $daemon.WaitForExit(2000) }
-            }
+    function Get-Field($o, [string] $Name) { if ($o.PSObject.Properties[$Name]) { $o.$Name } else { $null } }
+    Write-Host ''
+    Write-Host "Hub scale, $PeerCount peers, one fresh pwsh per case (time after Import-Module; peak = the process's VmHWM):"
+    Write-Host ("  {0,-20}{1,12}{2,12}{3,10}   {4}" -f 'case', 'ms', 'peak MiB', 'objects', 'what came back')
+    foreach ($case in $cases) {
+        $d = $data[$case]
+        $failed = Get-Field $d 'Failed'
+        if ($failed) { Write-Host ("  {0,-20}{1,12}{2,12}{3,10}   {4}" -f $case, '-', '-', '-', $failed); continue }
+        $causes = (Get-Field $d 'Causes')
+        $what = if ($causes) { ($causes.PSObject.Properties | ForEach-Object { "$($_.Name) x$($_.Value)" }) -join ', ' } else { '' }
+        $errs = @(Get-Field $d 'Errors')
+        if ($errs.Count -and $errs[0]) { $what = "$what; errors: $($errs -join ' | ')" }
+        Write-Host ("  {0,-20}{1,12:N0}{2,12:N1}{3,10}   {4}" -f $case, $d.Ms, ($d.PeakKiB / 1024), $d.Count, $what)
+    }
+    $raw = $data['raw-dump']; $peer = $data['Get-WgPeer']
+    if (Get-Field $raw 'Failed') { Write-Verdict '  Hub scale: the raw dump baseline failed; no ratios.   FAIL'; return }
+    $peerMs = if (Get-Field $peer 'Failed') { $null } else { [double]$peer.Ms }
+    $targets = [ordered]@{
+        'Test-WgConfig'      = @{ Allowance = 3000; Text = 'Get-WgPeer + 3 s' }
+        'Invoke-WgDiagnosis' = @{ Allowance = 3000 + 1000 * $DiagnosisSampleSeconds; Text = "Get-WgPeer + $DiagnosisSampleSeconds s sampling + 3 s" }
+    }
+    foreach ($case in $targets.Keys) {
+        $d = $data[$case]
+        $failed = Get-Field $d 'Failed'
+        if ($failed -or $null -eq $peerMs) {
+            Write-Verdict ("  {0,-19} {1,10}   target <= {2}, < 400 MiB   FAIL ({3})" -f $case, '-', $targets[$case].Text, $(if ($failed) { $failed } else { 'no Get-WgPeer time' }))
+            continue
         }
-        if (Test-Path -LiteralPath $socket) { Remove-Item -LiteralPath $socket -Force -ErrorAction SilentlyContinue }
-        if ($nsCreated) {
-            try {
-                $d = Invoke-Bounded ip @('netns', 'del', $ns) -TimeoutSeconds 15
-                if ($d.ExitCode -ne 0) { Write-Warning "Could not delete namespace ${ns}: $($d.StdErr.Trim())" }
-            }
-            catch { Write-Warning "Could not delete namespace ${ns}: $_" }
+        $limit = $peerMs + $targets[$case].Allowance
+        $peakMiB = $d.PeakKiB / 1024
+        $ok = ([double]$d.Ms -le $limit) -and ($peakMiB -lt 400)
+        $causes = Get-Field $d 'Causes'
+        if ($case -eq 'Invoke-WgDiagnosis' -and $causes -and $causes.PSObject.Properties['InterfaceDown']) {
+            Write-Verdict ("  {0,-19} stopped at InterfaceDown: the benchmark's interface was not up, so the peers were not diagnosed   FAIL" -f $case)
+            continue
         }
-        if (Test-Path -LiteralPath $work) { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue }
+        Write-Verdict ("  {0,-19} {1,8:N0} ms = {2,7:N1}x raw dump, {3,6:N1} MiB peak ({4:N1} MiB for the raw dump)   target <= {5} = {6:N0} ms, < 400 MiB   {7}" -f `
+                $case, [double]$d.Ms, ([double]$d.Ms / [math]::Max(1, [double]$raw.Ms)), $peakMiB, ($raw.PeakKiB / 1024), $targets[$case].Text, $limit, $(if ($ok) { 'PASS' } else { 'FAIL' }))
+    }
+    if ($null -ne $peerMs) {
+        $peakMiB = $peer.PeakKiB / 1024
+        Write-Verdict ("  {0,-19} {1,8:N0} ms = {2,7:N1}x raw dump, {3,6:N1} MiB peak   target < 400 MiB   {4}" -f 'Get-WgPeer', $peerMs, ($peerMs / [math]::Max(1, [double]$raw.Ms)), $peakMiB, $(if ($peakMiB -lt 400) { 'PASS' } else { 'FAIL' }))
     }
 }
+
 
 # ---------------------------------------------------------------------------------------------------
 # 2. Import cost
@@ -259,7 +437,7 @@ function Invoke-ImportBench {
         Write-Host ("    {0,-14} wall runs: {1}" -f $k, (($times[$k] | ForEach-Object { '{0:N0}' -f $_ }) -join ' '))
     }
     $verdict = if ($extra -lt 100) { 'PASS' } else { 'FAIL' }
-    Write-Host ("  extra for Import-Module   {0,6:N1} ms  target < 100 ms     {1}   (median of the per-round differences)" -f $extra, $verdict)
+    Write-Verdict ("  extra for Import-Module   {0,6:N1} ms  target < 100 ms     {1}   (median of the per-round differences)" -f $extra, $verdict)
     Write-Host ("  Import-Module / bare      {0,6:N2}x" -f ($imp / $bare))
     Write-Host ("  extra CPU time            {0,6:N1} ms  (import) vs {1:N1} ms (empty module)" -f ((Get-Median $cpu['Import-Module']) - (Get-Median $cpu['bare pwsh'])), ((Get-Median $cpu['empty module']) - (Get-Median $cpu['bare pwsh'])))
 }
@@ -267,5 +445,9 @@ function Invoke-ImportBench {
 Write-Host "WgTroubleshoot benchmarks: $ModulePath"
 Write-Host "PowerShell $($PSVersionTable.PSVersion), $([Environment]::ProcessorCount) CPUs, $([Runtime.InteropServices.RuntimeInformation]::OSDescription)"
 if (Test-Path /proc/loadavg) { Write-Host "Load average before: $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ') (a busy machine widens the spread of the runs)" }
-if (-not $SkipPeerListing) { Invoke-PeerListingBench }
+if (-not $SkipPathMtu) { Invoke-PathMtuBench }
+Invoke-PeerListingBench
 if (-not $SkipImport) { Invoke-ImportBench }
+Write-Host ''
+Write-Host 'Summary:'
+foreach ($v in $Verdicts) { Write-Host "  $v" }

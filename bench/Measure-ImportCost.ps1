@@ -5,7 +5,11 @@
     dependencies (loading the engine, YamlDotNet and BouncyCastle into the module's context) adds on top.
 .DESCRIPTION
     Starts pwsh -NoProfile several times for each case, alternating the cases, and prints the median wall
-    time of each and the differences to the bare start measured in the same run.
+    time of each and the differences to the bare start measured in the same run. To show what the import
+    is made of, it also imports an empty script module (what PowerShell charges for any first import) and
+    a copy of the module whose manifest has no FormatsToProcess (the difference to the full import is
+    the format views: PowerShell rebuilds the session's whole format table, its own views included, when
+    a module adds a format file, so that part hardly depends on the size of the module's own file).
 .EXAMPLE
     dotnet pwsh ./bench/Measure-ImportCost.ps1 -ModulePath ./out/WgTroubleshoot/0.1.0/WgTroubleshoot.psd1
 #>
@@ -23,8 +27,16 @@ try {
     Set-Content $policy "interfaces:`n  wg0:`n    allowedRepairs: [Firewall]`n"
     $conf = Join-Path $temp 'wg0.conf'
     Set-Content $conf "[Interface]`nPrivateKey = yC7gETkvgjs1tJhb/4cQVIt8XOj49OVdxPPndYfOiEM=`n"
+    $empty = Join-Path $temp 'Empty.psm1'
+    Set-Content $empty 'function Get-Nothing { }'
+    $noFormats = Join-Path $temp 'noformats'
+    Copy-Item -Recurse (Split-Path (Resolve-Path $ModulePath).Path) $noFormats
+    $noFormatsPsd1 = Join-Path $noFormats (Split-Path $ModulePath -Leaf)
+    (Get-Content $noFormatsPsd1) -notmatch '^\s*FormatsToProcess\s*=' | Set-Content $noFormatsPsd1
     $cases = [ordered]@{
         'bare pwsh'              = '$null'
+        'empty script module'    = "Import-Module '$($empty -replace "'", "''")'"
+        'Import, no formats'     = "Import-Module '$($noFormatsPsd1 -replace "'", "''")'"
         'Import-Module'          = "Import-Module '$psd1'"
         'Import + first use'     = "Import-Module '$psd1'; `$null = [WgTroubleshoot.Remediation.RemediationPolicy]::Load('$policy'); `$null = Get-WgConfig -Path '$conf'"
     }

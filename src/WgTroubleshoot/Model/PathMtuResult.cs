@@ -1,3 +1,4 @@
+using System;
 using WgTroubleshoot.Mtu;
 
 namespace WgTroubleshoot
@@ -30,6 +31,12 @@ namespace WgTroubleshoot
         public string TunnelTarget { get; set; }
         /// <summary>A packet of the tunnel's MTU with DF set crosses the tunnel; null when not tested.</summary>
         public bool? FullSizePassesInTunnel { get; set; }
+        /// <summary>Packets sent for the path search.</summary>
+        public int Probes { get; set; }
+        /// <summary>Rounds of probes sent together (each probe is a round for the sequential search).</summary>
+        public int Rounds { get; set; }
+        /// <summary>How long the measurement took.</summary>
+        public TimeSpan Elapsed { get; set; }
         public string[] Evidence { get; set; } = new string[0];
 
         public override string ToString()

@@ -10,6 +10,15 @@ using WgTroubleshoot.Native;
 
 namespace WgTroubleshoot.Mtu
 {
+    /// <summary>How <see cref="PathMtuMeasurer"/> searches.</summary>
+    public enum MtuSearchStrategy
+    {
+        /// <summary>Rounds of probes sent together, k sizes at a time (<see cref="PathMtuSearch"/>): the default.</summary>
+        Parallel,
+        /// <summary>One probe at a time, bisection with one-second waits (<see cref="SequentialPathMtuSearch"/>): the baseline the benchmark compares with.</summary>
+        Sequential,
+    }
+
     /// <summary>
     /// Measures the underlay path MTU to one destination and, given a tunnel, checks whether full-size
     /// packets cross it. Knows WireGuard's overheads; the probes themselves come from a prober factory.
@@ -28,6 +37,10 @@ namespace WgTroubleshoot.Mtu
         public int Tries { get; set; } = 3;
         public TimeSpan TimeLimit { get; set; } = TimeSpan.FromSeconds(60);
         public Action<int, string> OnProbe { get; set; }
+        /// <summary>Parallel rounds (default) or the sequential bisection.</summary>
+        public MtuSearchStrategy Strategy { get; set; } = MtuSearchStrategy.Parallel;
+        /// <summary>New sizes per round of the parallel search.</summary>
+        public int ProbesPerRound { get; set; } = 8;
 
         /// <summary>WireGuard's outer overhead: 60 bytes over IPv4 (20 IP + 8 UDP + 32), 80 over IPv6.</summary>
         public static int Overhead(IPAddress endpoint) => endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? 80 : 60;
@@ -98,16 +111,34 @@ namespace WgTroubleshoot.Mtu
             if (route.RouteMtu.HasValue && !route.MtuFromCache) ceiling = Math.Min(ceiling, route.RouteMtu.Value);
 
             var watch = Stopwatch.StartNew();
-            var search = new PathMtuSearch(_proberFor(destination), () => watch.Elapsed)
+            PathMtuSearchResult found;
+            if (Strategy == MtuSearchStrategy.Sequential)
             {
-                Tries = Tries,
-                TimeLimit = TimeLimit,
-                Floor = 1280,
-                Minimum = v6 ? 1280 : 576,
-                BaselineSize = v6 ? 104 : 84,
-                OnProbe = OnProbe,
-            };
-            var found = search.Run(ceiling);
+                found = new SequentialPathMtuSearch(_proberFor(destination), () => watch.Elapsed)
+                {
+                    Tries = Tries,
+                    TimeLimit = TimeLimit,
+                    Floor = 1280,
+                    Minimum = v6 ? 1280 : 576,
+                    BaselineSize = v6 ? 104 : 84,
+                    OnProbe = OnProbe,
+                }.Run(ceiling);
+            }
+            else
+            {
+                found = new PathMtuSearch(_proberFor(destination), () => watch.Elapsed)
+                {
+                    Tries = Tries,
+                    TimeLimit = TimeLimit,
+                    Floor = 1280,
+                    Minimum = v6 ? 1280 : 576,
+                    BaselineSize = v6 ? 104 : 84,
+                    ProbesPerRound = ProbesPerRound,
+                    OnProbe = OnProbe,
+                }.Run(ceiling);
+            }
+            result.Probes = found.Probes;
+            result.Rounds = found.Rounds;
             evidence.AddRange(found.Evidence);
             result.Status = found.Status;
             result.PathMtu = found.PathMtu;
@@ -126,14 +157,53 @@ namespace WgTroubleshoot.Mtu
             if (tunnelMtu.HasValue && tunnelTarget != null)
             {
                 result.TunnelTarget = tunnelTarget.ToString();
-                result.FullSizePassesInTunnel = ProbeTunnel(tunnelTarget, tunnelMtu.Value, evidence);
+                result.FullSizePassesInTunnel = Strategy == MtuSearchStrategy.Sequential
+                    ? ProbeTunnelSequential(tunnelTarget, tunnelMtu.Value, evidence)
+                    : ProbeTunnel(tunnelTarget, tunnelMtu.Value, evidence);
             }
+            result.Elapsed = watch.Elapsed;
             result.Evidence = evidence.ToArray();
             return result;
         }
 
-        /// <summary>A packet of the tunnel MTU with DF set to the peer's tunnel address: true/false, null when the target answers nothing at all.</summary>
+        /// <summary>
+        /// Packets of the tunnel MTU with DF set to the peer's tunnel address, together with small ones:
+        /// true/false, null when the target answers nothing at all.
+        /// </summary>
         private bool? ProbeTunnel(IPAddress target, int tunnelMtu, List<string> evidence)
+        {
+            var c = CultureInfo.InvariantCulture;
+            var prober = _proberFor(target);
+            var round = prober as IMtuRoundProber;
+            if (round == null) return ProbeTunnelSequential(target, tunnelMtu, evidence);
+            bool v6 = target.AddressFamily == AddressFamily.InterNetworkV6;
+            int small = v6 ? 104 : 84;
+            // Both sizes at once, each sent every 0.2 s until its first answer or for a second (time for a
+            // handshake first): a passing tunnel answers in a round trip, a lossy one gets several tries.
+            var deadline = TimeSpan.FromSeconds(Math.Max(1, Tries / 3));
+            OnProbe?.Invoke(tunnelMtu, "probing across the tunnel");
+            var r = round.ProbeRound(new List<ProbeRequest> { ProbeRequest.UntilAnswered(tunnelMtu, deadline), ProbeRequest.UntilAnswered(small, deadline) }, deadline);
+            if (r[0].Outcome == ProbeOutcome.Reply)
+            {
+                evidence.Add(string.Format(c, "Across the tunnel: {0}-byte packets with DF set reach {1}.", tunnelMtu, target));
+                return true;
+            }
+            if (r[0].Outcome == ProbeOutcome.TooBig)
+            {
+                evidence.Add(string.Format(c, "Across the tunnel: {0}-byte packets are refused as too big ({1}).", tunnelMtu, r[0].Detail));
+                return false;
+            }
+            if (r[1].Outcome == ProbeOutcome.Reply)
+            {
+                evidence.Add(string.Format(c, "Across the tunnel: {0} answers {1}-byte packets but not {2}-byte ones (sent every 0.2 s for {3:0} s): full-size packets are lost.", target, small, tunnelMtu, deadline.TotalSeconds));
+                return false;
+            }
+            evidence.Add(string.Format(c, "Across the tunnel: {0} answers no ping at all, so full-size packets could not be tested (use -TunnelTarget).", target));
+            return null;
+        }
+
+        /// <summary>The sequential tunnel probe of <see cref="MtuSearchStrategy.Sequential"/>: one packet at a time, one second each.</summary>
+        private bool? ProbeTunnelSequential(IPAddress target, int tunnelMtu, List<string> evidence)
         {
             var c = CultureInfo.InvariantCulture;
             var prober = _proberFor(target);

@@ -51,7 +51,35 @@ namespace WgTroubleshoot.Native
         NativeProcess Start(string tool, IEnumerable<string> arguments, TimeSpan maxLifetime);
     }
 
-    public sealed class NativeRunner : INativeRunner
+    /// <summary>One command of a batch for <see cref="INativeBatchRunner.RunAll"/>.</summary>
+    public sealed class NativeInvocation
+    {
+        public NativeInvocation(string tool, IEnumerable<string> arguments)
+        {
+            Tool = tool ?? throw new ArgumentNullException(nameof(tool));
+            Arguments = arguments?.ToList() ?? new List<string>();
+        }
+
+        public string Tool { get; }
+        public IReadOnlyList<string> Arguments { get; }
+    }
+
+    /// <summary>
+    /// A runner that can run several short commands at once (probes that spend their time waiting on the
+    /// network). Each command is logged, bounded and started exactly as <see cref="INativeRunner.Run"/> does;
+    /// the logging happens on the calling thread.
+    /// </summary>
+    public interface INativeBatchRunner : INativeRunner
+    {
+        /// <summary>
+        /// Starts every command, then waits for all of them; the results come back in the order of the
+        /// commands. Throws for a missing tool (before anything is started) or when a command outlives
+        /// <paramref name="timeout"/> (after every command has ended or been stopped).
+        /// </summary>
+        IReadOnlyList<NativeResult> RunAll(IReadOnlyList<NativeInvocation> commands, TimeSpan? timeout = null);
+    }
+
+    public sealed class NativeRunner : INativeBatchRunner
     {
         public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
 
@@ -186,6 +214,148 @@ namespace WgTroubleshoot.Native
                 lock (stderr) e2 = stderr.ToString();
                 _log?.Invoke($"'{tool}' exited with {p.ExitCode} after {sw.ElapsedMilliseconds} ms.");
                 return new NativeResult(commandLine, p.ExitCode, o, e2, sw.Elapsed);
+            }
+        }
+
+        public IReadOnlyList<NativeResult> RunAll(IReadOnlyList<NativeInvocation> commands, TimeSpan? timeout = null)
+        {
+            if (commands == null) throw new ArgumentNullException(nameof(commands));
+            var limit = timeout ?? DefaultTimeout;
+            var exes = new string[commands.Count];
+            for (int i = 0; i < commands.Count; i++)
+            {
+                exes[i] = ResolveTool(commands[i].Tool);
+                if (exes[i] == null)
+                {
+                    _log?.Invoke("Running: " + FormatCommandLine(commands[i].Tool, commands[i].Arguments));
+                    throw new WgException(ErrorIds.ToolNotInstalled, ErrorCategory.NotInstalled,
+                        $"The command '{commands[i].Tool}' was not found. {InstallHint(commands[i].Tool)}", commands[i].Tool);
+                }
+            }
+            var running = new List<Running>(commands.Count);
+            try
+            {
+                for (int i = 0; i < commands.Count; i++)
+                {
+                    var commandLine = FormatCommandLine(commands[i].Tool, commands[i].Arguments);
+                    _log?.Invoke("Running: " + commandLine);
+                    running.Add(Running.Begin(exes[i], commands[i].Tool, commands[i].Arguments, commandLine, null));
+                }
+                var deadline = Stopwatch.StartNew();
+                string timedOut = null;
+                foreach (var r in running)
+                {
+                    var left = limit - deadline.Elapsed;
+                    if (!r.Process.WaitForExit((int)Math.Max(0, left.TotalMilliseconds)))
+                    {
+                        r.Kill();
+                        timedOut = timedOut ?? r.CommandLine;
+                    }
+                }
+                if (timedOut != null)
+                    throw new WgException(ErrorIds.ToolTimedOut, ErrorCategory.OperationTimeout,
+                        $"'{timedOut}' did not finish within {limit.TotalSeconds:0.#} seconds and was stopped.", timedOut);
+                var results = new List<NativeResult>(running.Count);
+                foreach (var r in running)
+                {
+                    var result = r.Finish();
+                    _log?.Invoke($"'{r.Tool}' exited with {result.ExitCode} after {(long)result.Elapsed.TotalMilliseconds} ms.");
+                    results.Add(result);
+                }
+                return results;
+            }
+            finally
+            {
+                foreach (var r in running) r.Dispose();
+            }
+        }
+
+        /// <summary>A started command whose output is being collected (for <see cref="RunAll"/>).</summary>
+        private sealed class Running : IDisposable
+        {
+            private readonly StringBuilder _stdout = new StringBuilder();
+            private readonly StringBuilder _stderr = new StringBuilder();
+            private readonly ManualResetEventSlim _outDone = new ManualResetEventSlim();
+            private readonly ManualResetEventSlim _errDone = new ManualResetEventSlim();
+            private readonly Stopwatch _clock = new Stopwatch();
+
+            public Process Process { get; private set; }
+            public string Tool { get; private set; }
+            public string CommandLine { get; private set; }
+
+            public static Running Begin(string exe, string tool, IEnumerable<string> args, string commandLine, string standardInput)
+            {
+                var psi = new ProcessStartInfo(exe)
+                {
+                    UseShellExecute = false,
+                    RedirectStandardOutput = true,
+                    RedirectStandardError = true,
+                    RedirectStandardInput = true,
+                    CreateNoWindow = true,
+                    Arguments = string.Join(" ", args.Select(WindowsQuote)),
+                };
+                psi.EnvironmentVariables["LC_ALL"] = "C";
+                var r = new Running { Tool = tool, CommandLine = commandLine, Process = new Process { StartInfo = psi } };
+                r.Process.OutputDataReceived += (s, e) => { if (e.Data == null) r._outDone.Set(); else lock (r._stdout) r._stdout.Append(e.Data).Append('\n'); };
+                r.Process.ErrorDataReceived += (s, e) => { if (e.Data == null) r._errDone.Set(); else lock (r._stderr) r._stderr.Append(e.Data).Append('\n'); };
+                r._clock.Start();
+                try
+                {
+                    r.Process.Start();
+                }
+                catch (Win32Exception ex)
+                {
+                    r.Dispose();
+                    throw new WgException(ErrorIds.ToolNotInstalled, ErrorCategory.NotInstalled,
+                        $"The command '{tool}' could not be started: {ex.Message}. {InstallHint(tool)}", tool, ex);
+                }
+                r.Process.BeginOutputReadLine();
+                r.Process.BeginErrorReadLine();
+                try
+                {
+                    if (standardInput != null) r.Process.StandardInput.Write(standardInput);
+                    r.Process.StandardInput.Close();
+                }
+                catch (IOException) { /* the tool closed stdin early; its exit code tells */ }
+                return r;
+            }
+
+            public void Kill()
+            {
+                try { Process.Kill(); } catch (InvalidOperationException) { } catch (Win32Exception) { }
+                Process.WaitForExit(2000);
+            }
+
+            public NativeResult Finish()
+            {
+                _outDone.Wait(2000);
+                _errDone.Wait(2000);
+                Process.WaitForExit();
+                _clock.Stop();
+                string o, e;
+                lock (_stdout) o = _stdout.ToString();
+                lock (_stderr) e = _stderr.ToString();
+                return new NativeResult(CommandLine, Process.ExitCode, o, e, _clock.Elapsed);
+            }
+
+            public void Dispose()
+            {
+                try
+                {
+                    if (Process != null && !HasExited()) Kill();
+                }
+                finally
+                {
+                    Process?.Dispose();
+                    _outDone.Dispose();
+                    _errDone.Dispose();
+                }
+            }
+
+            private bool HasExited()
+            {
+                try { return Process.HasExited; }
+                catch (InvalidOperationException) { return true; }
             }
         }
 

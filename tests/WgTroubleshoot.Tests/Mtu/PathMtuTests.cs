@@ -31,11 +31,12 @@ namespace WgTroubleshoot.Tests.Mtu
         }
     }
 
-    public class PathMtuSearchTests
+    /// <summary>The sequential bisection, kept as the benchmark's baseline.</summary>
+    public class SequentialPathMtuSearchTests
     {
         private static PathMtuSearchResult Run(FakePath path, int ceiling = 1500, int tries = 3, int limitSeconds = 120)
         {
-            var s = new PathMtuSearch(path, () => path.Clock) { Tries = tries, TimeLimit = TimeSpan.FromSeconds(limitSeconds) };
+            var s = new SequentialPathMtuSearch(path, () => path.Clock) { Tries = tries, TimeLimit = TimeSpan.FromSeconds(limitSeconds) };
             return s.Run(ceiling);
         }
 
@@ -178,6 +179,44 @@ namespace WgTroubleshoot.Tests.Mtu
         {
             Assert.Equal(new[] { "-4", "-n", "-M", "do", "-s", "1372", "-c", "1", "-W", "1", "203.0.113.2" }, PingProber.Arguments(IPAddress.Parse("203.0.113.2"), 1400, 1));
             Assert.Equal("1352", PingProber.Arguments(IPAddress.Parse("2001:db8::1"), 1400, 1)[5]);
+        }
+
+        [Fact]
+        public void Until_answered_is_one_ping_with_a_deadline()
+            => Assert.Equal(new[] { "-4", "-n", "-M", "do", "-s", "1392", "-c", "1", "-i", "0.2", "-w", "1", "192.0.2.1" },
+                PingProber.DeadlineArguments(IPAddress.Parse("192.0.2.1"), 1420, 1));
+
+        [Fact]
+        public void A_retry_is_one_ping_of_several_spaced_packets()
+            => Assert.Equal(new[] { "-4", "-n", "-M", "do", "-s", "1373", "-c", "2", "-i", "0.2", "-W", "0.25", "203.0.113.2" },
+                PingProber.Arguments(IPAddress.Parse("203.0.113.2"), 1401, "0.25", 2));
+
+        [Theory]
+        [InlineData(250, true, "0.25")]
+        [InlineData(1000, true, "1.0")]
+        [InlineData(1234, true, "1.234")]
+        [InlineData(250, false, "1")]
+        [InlineData(1500, false, "2")]
+        public void Wait_text(int ms, bool fractional, string expected)
+            => Assert.Equal(expected, PingProber.WaitText(TimeSpan.FromMilliseconds(ms), fractional));
+
+        [Theory]
+        [InlineData("ping from iputils 20221126\nlibcap: yes, IDN: yes", true)]
+        [InlineData("ping from iputils 20210202", true)]
+        [InlineData("ping utility, iputils-s20180629", false)]
+        [InlineData("ping utility, iputils-s20161105", false)]
+        [InlineData("BusyBox v1.36.1 (2023-06-02) multi-call binary.", false)]
+        [InlineData("", false)]
+        public void Fractional_waits_need_a_2021_iputils(string version, bool expected)
+            => Assert.Equal(expected, PingProber.ParseFractionalWait(version.Replace("\\n", "\n")));
+
+        [Fact]
+        public void The_round_trip_of_the_fastest_reply_is_read()
+        {
+            var r = PingProber.Parse(0, "PING 203.0.113.2 (203.0.113.2) 56(84) bytes of data.\n64 bytes from 203.0.113.2: icmp_seq=1 ttl=63 time=12.5 ms\n64 bytes from 203.0.113.2: icmp_seq=2 ttl=63 time=0.224 ms\n", "");
+            Assert.Equal(ProbeOutcome.Reply, r.Outcome);
+            Assert.Equal(0.224, r.RoundTrip.Value.TotalMilliseconds, 3);
+            Assert.Null(PingProber.Parse(1, "From 198.51.100.1 icmp_seq=1 Frag needed and DF set (mtu = 1400)\n", "").RoundTrip);
         }
     }
 

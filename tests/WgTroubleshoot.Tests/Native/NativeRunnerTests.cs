@@ -48,6 +48,64 @@ namespace WgTroubleshoot.Tests.Native
         }
 
         [Fact]
+        public void RunAllStartsEveryCommandAndKeepsTheirOrder()
+        {
+            var log = new List<string>();
+            var threads = new List<int>();
+            var runner = new NativeRunner(m => { log.Add(m); threads.Add(Environment.CurrentManagedThreadId); });
+            var flag = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "wgt-runall-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                // The first command waits (at most 5 s) for a file the second one creates: it sees it only
+                // when both run at the same time.
+                var r = runner.RunAll(new[]
+                {
+                    new NativeInvocation("sh", new[] { "-c", "i=0; while [ ! -e \"$0\" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; [ -e \"$0\" ] && echo seen; exit 3", flag }),
+                    new NativeInvocation("sh", new[] { "-c", "touch \"$0\"; echo second >&2", flag }),
+                    new NativeInvocation("printf", new[] { "%s", "third" }),
+                });
+                Assert.Equal(3, r.Count);
+                Assert.Equal("seen\n", r[0].StdOut);
+                Assert.Equal(3, r[0].ExitCode);
+                Assert.Equal("second\n", r[1].StdErr);
+                Assert.Equal("third\n", r[2].StdOut);
+                Assert.Contains("Running: printf %s third", log);
+                Assert.Equal(6, log.Count); // three command lines, three exits
+                Assert.All(threads, t => Assert.Equal(Environment.CurrentManagedThreadId, t)); // -Verbose needs the pipeline thread
+            }
+            finally
+            {
+                System.IO.File.Delete(flag);
+            }
+        }
+
+        [Fact]
+        public void RunAllChecksEveryToolBeforeStartingAny()
+        {
+            var log = new List<string>();
+            var ex = Assert.Throws<WgException>(() => new NativeRunner(log.Add).RunAll(new[]
+            {
+                new NativeInvocation("printf", new[] { "x" }),
+                new NativeInvocation("wgt-no-such-tool", new string[0]),
+            }));
+            Assert.Equal(ErrorIds.ToolNotInstalled, ex.ErrorId);
+            Assert.DoesNotContain(log, l => l.Contains("printf"));
+        }
+
+        [Fact]
+        public void RunAllStopsWhatOutlivesTheTimeout()
+        {
+            var sw = Stopwatch.StartNew();
+            var ex = Assert.Throws<WgException>(() => new NativeRunner().RunAll(new[]
+            {
+                new NativeInvocation("sleep", new[] { "30" }),
+                new NativeInvocation("printf", new[] { "x" }),
+            }, TimeSpan.FromMilliseconds(300)));
+            Assert.Equal(ErrorIds.ToolTimedOut, ex.ErrorId);
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10));
+        }
+
+        [Fact]
         public void ANonZeroExitMapsToAClearError()
         {
             var r = new NativeRunner().Run("sh", new[] { "-c", "echo 'Unable to access interface: Operation not permitted' >&2; exit 1" });
