@@ -68,6 +68,7 @@ namespace WgTroubleshoot
         public const string SnapshotInvalid = "WgSnapshotInvalid";
         public const string UnsafePath = "WgUnsafePath";
         public const string FileBusy = "WgFileBusy";
+        public const string LogNotFound = "WgLogNotFound";
         public const string RemoteUnreachable = "WgRemoteUnreachable";
         public const string RemoteFailed = "WgRemoteFailed";
         public const string RemotingNotSupported = "WgRemotingNotSupported";
@@ -112,6 +113,7 @@ namespace WgTroubleshoot
                 [RemediationBusy] = ErrorCategory.ResourceBusy,
                 [UnsafePath] = ErrorCategory.SecurityError,
                 [FileBusy] = ErrorCategory.ResourceBusy,
+                [LogNotFound] = ErrorCategory.ObjectNotFound,
                 [RemoteUnreachable] = ErrorCategory.ConnectionError,
                 [RemoteFailed] = ErrorCategory.InvalidResult,
                 [RemotingNotSupported] = ErrorCategory.NotImplemented,

@@ -97,12 +97,13 @@ Describe 'Cmdlet parameters' {
             (Get-Command $c).ParameterSets.Name | Sort-Object | Should -Be @('Interface', 'Port')
         }
     }
-    It '<Command> binds files by FullName and PSPath to -Path, in parameter sets like Get-WgConfig' -ForEach @(
-        @{ Command = 'Get-WgConfig' }, @{ Command = 'Test-WgConfig' }, @{ Command = 'Compare-WgPeerConfig' }
+    It '<Command> binds files by FullName and PSPath to -<Parameter>' -ForEach @(
+        @{ Command = 'Get-WgConfig'; Parameter = 'LiteralPath' }, @{ Command = 'Test-WgConfig'; Parameter = 'LiteralPath' }, @{ Command = 'Compare-WgPeerConfig'; Parameter = 'Path' }
     ) {
         $md = [System.Management.Automation.CommandMetadata]::new((Get-Command $Command))
-        $md.Parameters['Path'].Aliases | Should -Contain 'FullName'
-        $md.Parameters['Path'].Aliases | Should -Contain 'PSPath'
+        $md.Parameters[$Parameter].Aliases | Should -Contain 'FullName'
+        $md.Parameters[$Parameter].Aliases | Should -Contain 'PSPath'
+        $md.Parameters[$Parameter].ParameterSets.Values.ValueFromPipelineByPropertyName | Should -Contain $true
     }
     It 'Test-WgConfig has the parameter sets of Get-WgConfig' {
         (Get-Command Test-WgConfig).ParameterSets.Name | Sort-Object | Should -Be ((Get-Command Get-WgConfig).ParameterSets.Name | Sort-Object)

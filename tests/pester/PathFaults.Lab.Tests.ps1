@@ -144,18 +144,6 @@ Describe 'Path and firewall faults: symptom, diagnosis, repair' -Tag Lab -Skip:$
         Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress | Should -BeTrue
     }
 
-    It 'NatWrongInterface: the masquerade names eth0, the uplink is ens3, its counter stays 0' {
-        Add-WgLabFault -Lab $lab -Fault NatWrongInterface
-        Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress | Should -BeTrue
-        Assert-TcpFails $lab 'nothing is masqueraded'
-        Invoke-WgLabCommand -Lab $lab -Node server -Command nft, list, table, ip, wgtlab_nat | Should -Match 'oifname "eth0" counter packets 0 bytes 0 masquerade'
-        Invoke-WgLabCommand -Lab $lab -Node server -Command ip, route, show, default | Should -Match 'dev ens3'
-        $top = Assert-DiagnosedAndRepaired $lab NatWrongInterface NatMissing
-        $top.Summary | Should -Match 'names eth0, which is not the uplink ens3'
-        Remove-WgLabFault -Lab $lab -Fault NatWrongInterface
-        Assert-TcpWorks $lab 'the fault is gone'
-    }
-
     It 'GatewayForwardingOff: both sides name endpoints, forwarding is off, the network beyond is unreachable' {
         Add-WgLabFault -Lab $lab -Fault GatewayForwardingOff
         Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15 | Should -BeTrue
@@ -211,6 +199,20 @@ Describe 'Path and firewall faults: symptom, diagnosis, repair' -Tag Lab -Skip:$
         $top = Assert-DiagnosedAndRepaired $lab HookRulesMissing HookRulesMissing
         $top.Evidence -join ' ' | Should -Match 'Missing: iptables -t nat -A POSTROUTING'
         Remove-WgLabFault -Lab $lab -Fault HookRulesMissing
+        Assert-TcpWorks $lab 'the fault is gone'
+    }
+
+    # Last: its repair masquerades out of the real uplink and stays, which would hide the symptom of a
+    # later fault that removes the lab's own NAT (HookRulesMissing).
+    It 'NatWrongInterface: the masquerade names eth0, the uplink is ens3, its counter stays 0' {
+        Add-WgLabFault -Lab $lab -Fault NatWrongInterface
+        Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress | Should -BeTrue
+        Assert-TcpFails $lab 'nothing is masqueraded'
+        Invoke-WgLabCommand -Lab $lab -Node server -Command nft, list, table, ip, wgtlab_nat | Should -Match 'oifname "eth0" counter packets 0 bytes 0 masquerade'
+        Invoke-WgLabCommand -Lab $lab -Node server -Command ip, route, show, default | Should -Match 'dev ens3'
+        $top = Assert-DiagnosedAndRepaired $lab NatWrongInterface NatMissing
+        $top.Summary | Should -Match 'names eth0, which is not the uplink ens3'
+        Remove-WgLabFault -Lab $lab -Fault NatWrongInterface
         Assert-TcpWorks $lab 'the fault is gone'
     }
 }

@@ -209,9 +209,19 @@ Describe 'Trace-WgTraffic in a real lab' -Tag 'Lab' -Skip:(-not $CanRun) {
 
     It 'fails with PermissionDenied when not root' {
         # setpriv drops to nobody inside the namespace; the module must refuse before starting tcpdump.
-        $script = "Import-Module '$($env:WGT_MODULE)'; try { Trace-WgTraffic -Interface '$($Lab.Server.Interface)' -Seconds 1 -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }"
-        $out = & ip netns exec $Lab.Namespaces.server setpriv --reuid=65534 --regid=65534 --clear-groups --reset-env -- $Pwsh -NoProfile -NonInteractive -Command $script 2>&1
-        ($out -join "`n") | Should -Match 'WgPermissionDenied,WgTroubleshoot.Commands.TraceWgTrafficCommand'
+        $tmp = Join-Path ([IO.Path]::GetTempPath()) ("wgt-trace-nonroot-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        $null = New-Item -ItemType Directory -Path $tmp, "$tmp/home"
+        try {
+            # nobody cannot traverse root's home, where the test's pwsh and the staged module may live: run copies.
+            Copy-Item (Split-Path $env:WGT_MODULE) "$tmp/module" -Recurse
+            Copy-Item (Split-Path -Parent (Get-Item $Pwsh).FullName) "$tmp/pwsh" -Recurse
+            & chmod -R a+rX $tmp
+            & chown 65534:65534 "$tmp/home"
+            $script = "Import-Module '$tmp/module/WgTroubleshoot.psd1'; try { Trace-WgTraffic -Interface '$($Lab.Server.Interface)' -Seconds 1 -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }"
+            $out = & ip netns exec $Lab.Namespaces.server setpriv --reuid=65534 --regid=65534 --clear-groups --reset-env -- env "HOME=$tmp/home" "DOTNET_CLI_HOME=$tmp/home" DOTNET_CLI_TELEMETRY_OPTOUT=1 "$tmp/pwsh/$(Split-Path -Leaf $Pwsh)" -NoProfile -NonInteractive -Command $script 2>&1
+            ($out -join "`n") | Should -Match 'WgPermissionDenied,WgTroubleshoot.Commands.TraceWgTrafficCommand'
+        }
+        finally { Remove-Item $tmp -Recurse -Force -ErrorAction SilentlyContinue }
     }
 }
 
@@ -268,7 +278,7 @@ Describe 'Get-WgLog from a real wireguard-go log' -Tag 'Lab' -Skip:(-not $CanRun
     It 'reports a missing file as a non-terminating ObjectNotFound error' {
         $r = Get-WgLog -Path (Join-Path $TestDrive 'missing.log') -ErrorVariable ev -ErrorAction SilentlyContinue
         $r | Should -BeNullOrEmpty
-        $ev[0].FullyQualifiedErrorId | Should -Match '^WgLogReadFailed'
+        $ev[0].FullyQualifiedErrorId | Should -Match '^WgLogNotFound'
         $ev[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
 }

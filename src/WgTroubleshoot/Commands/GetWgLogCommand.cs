@@ -53,7 +53,7 @@ namespace WgTroubleshoot.Commands
                         }
                         catch (ItemNotFoundException ex)
                         {
-                            WriteWgError(new WgException(ErrorIds.LogReadFailed, ErrorCategory.ReadError, ex.Message, p, ex));
+                            WriteWgError(new WgException(ErrorIds.LogNotFound, ErrorCategory.ObjectNotFound, ex.Message, p, ex));
                             continue;
                         }
                         foreach (var file in resolved)

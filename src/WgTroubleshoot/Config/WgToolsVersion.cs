@@ -54,8 +54,9 @@ namespace WgTroubleshoot.Config
             try
             {
                 var runner = new NativeRunner();
-                if (!runner.IsAvailable("wg")) return null;
-                var r = runner.Run("wg", new[] { "--version" }, TimeSpan.FromSeconds(5));
+                var wg = State.WgStateReader.WgTool;
+                if (!runner.IsAvailable(wg)) return null;
+                var r = runner.Run(wg, new[] { "--version" }, TimeSpan.FromSeconds(5));
                 return r.Success ? Parse(r.StdOut + " " + r.StdErr) : null;
             }
             catch (Exception ex) when (ex is WgException || ex is InvalidOperationException || ex is System.ComponentModel.Win32Exception)

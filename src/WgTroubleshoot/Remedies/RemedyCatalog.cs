@@ -98,6 +98,8 @@ namespace WgTroubleshoot.Remedies
             var forwardingKeys = new Dictionary<string, Func<string, bool>>(StringComparer.Ordinal)
             {
                 ["Interface"] = IsIface, ["Nat"] = IsBool, ["IPv6"] = IsBool,
+                // NatMissing of a masquerade that names another link: that link, for the record (the repair masquerades out of the real uplink).
+                ["WrongOif"] = IsIface,
             };
             Func<FindingRef, Dictionary<string, string>, (string, Func<RemedyContext, IList<ChangeRecord>>)> Forwarding(bool natAlways)
                 => (f, d) =>
