@@ -1,11 +1,19 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using WgTroubleshoot.Native;
 using WgTroubleshoot.Snapshot;
 
 namespace WgTroubleshoot.Checks
 {
+    /// <summary>The findings of a diagnosis together with the snapshot they judged (what a repair's verification reads back).</summary>
+    public sealed class SnapshotFindings : List<Finding>
+    {
+        public SnapshotFindings(HostSnapshot snapshot, IEnumerable<Finding> findings) : base(findings ?? Enumerable.Empty<Finding>()) { Snapshot = snapshot; }
+        public HostSnapshot Snapshot { get; }
+    }
+
     /// <summary>A snapshot and the findings judged from it.</summary>
     public sealed class DiagnosisResult
     {

@@ -25,8 +25,8 @@ namespace WgTroubleshoot.Commands
         {
             foreach (var o in InputObject)
             {
-                // other hosts' findings and NoKeepaliveBehindNat: Remoting/RepairWgIssueCommand.Remote.cs
-                if (TakeSpecial(o)) continue;
+                // other hosts' findings: Remoting/RepairWgIssueCommand.Remote.cs
+                if (TakeRemote(o)) continue;
                 var f = FindingRef.From(o);
                 if (f == null)
                     WriteError(new ErrorRecord(new ArgumentException("Repair-WgIssue takes findings from Invoke-WgDiagnosis."), "WgUnsupportedInput", ErrorCategory.InvalidArgument, o));
@@ -39,45 +39,28 @@ namespace WgTroubleshoot.Commands
             // An MTU blackhole is only found by the deep diagnosis: its verification runs the same checks.
             var deep = new HashSet<string>(_findings.Where(x => x.Cause == nameof(Cause.MtuBlackhole)).Select(x => x.Interface));
             var repairer = new Repairer(Runner, Repairer.EngineDiagnosis(Runner, WriteVerbose, _stop.Token, deep.Contains), WriteVerbose, WriteWarning, _stop.Token);
-            RepairSpecial();
-            var done = new HashSet<string>();
-            foreach (var f in _findings)
+            RepairRemote();
+            // the same loop a repair sent from another host runs (RemoteEndpoint.RepairJson); ShouldProcess is asked here
+            var results = repairer.RepairAll(_findings, (f, plan) =>
             {
-                var plan = Remedies.RemedyCatalog.Plan(f, out var refusal);
-                if (plan == null)
+                if (ShouldProcess($"{f.Interface}: {f.Cause}", plan.Display))
                 {
-                    WriteVerbose($"{f.Interface} {f.Cause}: not repaired ({refusal}).");
-                    var refused = repairer.Repair(f);
-                    if (f.CanRepair && Remedies.RemedyCatalog.KindFor(f.Cause) != null) WriteWarning($"{f.Interface} {f.Cause}: {refused.Error}");
-                    WriteObject(refused);
-                    continue;
+                    WriteProgress(new ProgressRecord(3, "Repair-WgIssue", $"{f.Interface}: {plan.Display}, then verifying"));
+                    return true;
                 }
-                // One repair per distinct action: two findings with the same fix are fixed once.
-                if (!done.Add(plan.Display)) continue;
-                if (!ShouldProcess($"{f.Interface}: {f.Cause}", plan.Display))
+                // -WhatIf: show each command the remedy would run, change nothing.
+                if (MyInvocation.BoundParameters.ContainsKey("WhatIf"))
                 {
-                    // -WhatIf: show each command the remedy would run, change nothing.
-                    if (MyInvocation.BoundParameters.ContainsKey("WhatIf"))
-                    {
-                        try { plan.Execute(RemedyContext()); }
-                        catch (WgException ex) { WriteVerbose($"{f.Interface} {f.Cause}: {ex.Message}"); }
-                    }
-                    continue;
+                    try { plan.Execute(RemedyContext()); }
+                    catch (WgException ex) { WriteVerbose($"{f.Interface} {f.Cause}: {ex.Message}"); }
                 }
-                try
-                {
-                    var progress = new ProgressRecord(3, "Repair-WgIssue", $"{f.Interface}: {plan.Display}, then verifying");
-                    WriteProgress(progress);
-                    var result = repairer.Repair(f);
-                    progress.RecordType = ProgressRecordType.Completed;
-                    WriteProgress(progress);
-                    if (result.Error != null && !result.Verified) WriteWarning($"{f.Interface} {f.Cause}: {result.Error}");
-                    WriteObject(result);
-                }
-                catch (WgException ex)
-                {
-                    Fail(ex);
-                }
+                return false;
+            }, (f, ex) => { Fail(ex); return null; });
+            foreach (var result in results)
+            {
+                WriteProgress(new ProgressRecord(3, "Repair-WgIssue", "verified") { RecordType = ProgressRecordType.Completed });
+                if (result.Error != null && !result.Verified && !Repairer.NeedsHuman(result)) WriteWarning($"{result.Interface} {result.Cause}: {result.Error}");
+                WriteObject(result);
             }
         }
 

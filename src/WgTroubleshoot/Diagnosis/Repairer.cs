@@ -39,9 +39,49 @@ namespace WgTroubleshoot.Diagnosis
         /// <summary>The verification diagnosis: a fresh read of the host and the same checks the first diagnosis ran.</summary>
         /// <param name="deep">Which interfaces were diagnosed with the path-MTU probe (and are verified with it again).</param>
         public static Func<string, IList<Finding>> EngineDiagnosis(INativeRunner runner, Action<string> verbose, CancellationToken cancel, Func<string, bool> deep = null)
-            => iface => Checks.HostDiagnosis.Run(runner,
+            => iface =>
+            {
+                var r = Checks.HostDiagnosis.Run(runner,
                     new Snapshot.SnapshotRequest { Interfaces = new[] { iface }, SampleSeconds = 2, TraceSeconds = 4, Deep = deep?.Invoke(iface) ?? false },
-                    null, verbose, null, cancel).Findings;
+                    null, verbose, null, cancel);
+                return new Checks.SnapshotFindings(r.Snapshot, r.Findings);
+            };
+
+        /// <summary>
+        /// Repairs the findings in order, each through <see cref="Repair(FindingRef)"/>: a finding the RemedyCatalog
+        /// refuses yields its refusal, a second finding with the same fix is fixed once, and <paramref name="admit"/>
+        /// (ShouldProcess, decided by the caller; null: all) is asked before each repair. The one loop of
+        /// Repair-WgIssue here and of a repair sent to another host (<see cref="Remoting.RemoteEndpoint.RepairJson"/>).
+        /// </summary>
+        public IEnumerable<RepairResult> RepairAll(IEnumerable<FindingRef> findings, Func<FindingRef, RemedyPlan, bool> admit = null,
+            Func<FindingRef, WgException, RepairResult> failed = null)
+        {
+            var done = new HashSet<string>();
+            foreach (var f in findings)
+            {
+                var plan = RemedyCatalog.Plan(f, out var refusal);
+                if (plan == null)
+                {
+                    _verbose($"{f.Interface} {f.Cause}: not repaired ({refusal}).");
+                    yield return Repair(f);
+                    continue;
+                }
+                // One repair per distinct action: two findings with the same fix are fixed once.
+                if (!done.Add(plan.Display)) continue;
+                if (admit != null && !admit(f, plan)) continue;
+                RepairResult result;
+                WgException error = null;
+                try { result = Repair(f); }
+                catch (WgException ex) when (failed != null) { result = null; error = ex; }
+                if (error != null) result = failed(f, error);
+                if (result != null) yield return result;
+            }
+        }
+
+        /// <summary>True when the result is a refusal of a cause that has no automatic repair (said, not warned about).</summary>
+        public static bool NeedsHuman(RepairResult r) => r?.Error != null && r.Error.StartsWith(NeedsHumanText, StringComparison.Ordinal);
+
+        private const string NeedsHumanText = "Not repaired: this cause needs a human.";
 
         /// <summary>The command that fixes the finding (its remedy as a cmdlet call or command), or its Remediation text when it has none.</summary>
         public static string ActionFor(FindingRef f) => RemedyCatalog.Plan(f, out _)?.Display ?? f.Remediation;
@@ -57,7 +97,7 @@ namespace WgTroubleshoot.Diagnosis
             {
                 result.Error = f.CanRepair && RemedyCatalog.KindFor(f.Cause) != null
                     ? "Not repaired: the finding was refused: " + refusal
-                    : "Not repaired: this cause needs a human. " + (f.Remediation ?? "");
+                    : NeedsHumanText + " " + (f.Remediation ?? "");
                 return result;
             }
             result.Action = plan.Display;
@@ -95,9 +135,16 @@ namespace WgTroubleshoot.Diagnosis
             result.Changed = changes.Any(c => c.Changed);
             result.UndoCommands = changes.Where(c => c.Changed).Reverse().SelectMany(c => c.UndoCommands).ToArray();
 
-            if (f.Peer != null) WaitForHandshake(f.Interface, f.Peer, started);
+            if (f.Peer != null && plan.AwaitsHandshake) WaitForHandshake(f.Interface, f.Peer, started);
             var after = _diagnose(f.Interface);
             var problems = new List<string>();
+            if (plan.Verify != null)
+            {
+                // a cause this host's checks cannot see (both ends together show it): read the change back from the new snapshot
+                var snapshot = (after as Checks.SnapshotFindings)?.Snapshot;
+                var readBack = snapshot == null ? "no new snapshot to read the change back from" : plan.Verify(snapshot);
+                if (readBack != null) problems.Add(readBack);
+            }
             var still = after.FirstOrDefault(x => Matches(x, f));
             if (still != null) problems.Add($"the diagnosis still finds {f.Cause}: {still.Summary}");
             foreach (var x in after.Where(x => x.Severity == "Error" && !errorsBefore.Contains(Key(x)) && !Matches(x, f)))

@@ -26,6 +26,8 @@ namespace WgTroubleshoot.Remediation
         Endpoint,
         /// <summary>Bring a WireGuard interface that is administratively down up again.</summary>
         Link,
+        /// <summary>Set PersistentKeepalive for a peer, on the side behind a NAT (live and in the configuration).</summary>
+        Keepalive,
     }
 
     /// <summary>The format of the report a remediation run writes.</summary>

@@ -24,6 +24,13 @@ namespace WgTroubleshoot.Remedies
         /// <summary>The validated parameters, by name.</summary>
         public IReadOnlyDictionary<string, string> Data { get; internal set; }
         internal Func<RemedyContext, IList<ChangeRecord>> Run { get; set; }
+        /// <summary>
+        /// What the verification checks on the new snapshot besides rerunning the checks (for a cause only
+        /// both ends together show, which this host's checks cannot see): null when it holds, else what was read.
+        /// </summary>
+        internal Func<Snapshot.HostSnapshot, string> Verify { get; set; }
+        /// <summary>False when the repair does not need a new handshake to show that it worked.</summary>
+        public bool AwaitsHandshake { get; internal set; } = true;
 
         public IList<ChangeRecord> Execute(RemedyContext ctx) => Run(ctx);
         public override string ToString() => Display;
@@ -45,6 +52,8 @@ namespace WgTroubleshoot.Remedies
             public Dictionary<string, Func<string, bool>> Keys;
             public string[] Required = new string[0];
             public Func<FindingRef, Dictionary<string, string>, (string Display, Func<RemedyContext, IList<ChangeRecord>> Run)> Build;
+            public Func<FindingRef, Dictionary<string, string>, Func<Snapshot.HostSnapshot, string>> Verify;
+            public bool AwaitsHandshake = true;
         }
 
         private static readonly string[] Backends = { "nftables", "iptables-nft", "iptables-legacy", "ip6tables-nft", "ip6tables-legacy", "ufw", "firewalld" };
@@ -176,6 +185,29 @@ namespace WgTroubleshoot.Remedies
                 },
                 new Entry
                 {
+                    // On the side behind the NAT (the finding of a two-end diagnosis carries that host's name and is
+                    // repaired there): the keepalive refreshes the NAT's mapping, no new handshake is needed.
+                    Cause = nameof(Cause.NoKeepaliveBehindNat), Kind = RepairKind.Keepalive, Unattended = true, Required = new[] { "PublicKey", "Keepalive" },
+                    Keys = new Dictionary<string, Func<string, bool>>(StringComparer.Ordinal)
+                    {
+                        ["Interface"] = IsIface, ["PublicKey"] = Keys.WgKey.IsValid, ["Keepalive"] = v => Int(v, 1, 65535).HasValue,
+                    },
+                    Build = (f, d) =>
+                    {
+                        var key = d["PublicKey"];
+                        var seconds = Int(d["Keepalive"], 1, 65535).Value;
+                        return (KeepaliveRemedy.Display(f.Interface, key, seconds), ctx => KeepaliveRemedy.Set(ctx, f.Interface, key, seconds));
+                    },
+                    Verify = (f, d) =>
+                    {
+                        var key = d["PublicKey"];
+                        var seconds = Int(d["Keepalive"], 1, 65535).Value;
+                        return snap => KeepaliveRemedy.Verify(snap, f.Interface, key, seconds);
+                    },
+                    AwaitsHandshake = false,
+                },
+                new Entry
+                {
                     Cause = nameof(Cause.InterfaceDown), Kind = RepairKind.Link, Unattended = true,
                     Keys = new Dictionary<string, Func<string, bool>>(StringComparer.Ordinal) { ["Interface"] = IsIface },
                     Build = (f, d) => ("ip link set dev " + f.Interface + " up", ctx => LinkRemedy.Up(ctx, f.Interface)),
@@ -213,6 +245,7 @@ namespace WgTroubleshoot.Remedies
             if (data.TryGetValue("Interface", out var di) && di != f.Interface) { refusal = $"the repair data names interface '{di}', the finding '{f.Interface}'."; return null; }
             foreach (var r in e.Required)
                 if (!data.ContainsKey(r)) { refusal = $"the {f.Cause} repair needs {r} in its repair data."; return null; }
+            if (f.Cause == nameof(Cause.NoKeepaliveBehindNat) && f.Peer != null && f.Peer != data["PublicKey"]) { refusal = "the repair data names another peer than the finding."; return null; }
             if (f.Cause == nameof(Cause.StaleEndpoint))
             {
                 data.TryGetValue("PublicKey", out var pk);
@@ -221,7 +254,11 @@ namespace WgTroubleshoot.Remedies
             }
             var (display, run) = e.Build(f, data);
             if (run == null) { refusal = $"the {f.Cause} repair data is not consistent."; return null; }
-            return new RemedyPlan { Cause = e.Cause, Interface = f.Interface, Kind = e.Kind, Unattended = e.Unattended, Display = display, Data = data, Run = run };
+            return new RemedyPlan
+            {
+                Cause = e.Cause, Interface = f.Interface, Kind = e.Kind, Unattended = e.Unattended, Display = display, Data = data, Run = run,
+                Verify = e.Verify?.Invoke(f, data), AwaitsHandshake = e.AwaitsHandshake,
+            };
         }
 
         internal static string Quote(string s) => s.IndexOfAny(new[] { ' ', '+', '/', '=', '\'', ',' }) >= 0 ? "'" + s.Replace("'", "''") + "'" : s;

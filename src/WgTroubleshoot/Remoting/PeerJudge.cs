@@ -143,7 +143,7 @@ namespace WgTroubleshoot.Remoting
                 new[] { $"{a.Name} sees the peer at {pa.Endpoint} (live, from the latest handshake), which is not an address of {b.Host.HostName} ({string.Join(", ", b.Host.LocalAddresses.Where(x => !IsLinkLocal(x) && x != "127.0.0.1" && x != "::1"))})",
                         $"{b.Name} has no PersistentKeepalive for the peer {pb.PublicKey} (live)" },
                 $"Set PersistentKeepalive = {RepairKeepalive} for the peer {pb.PublicKey} on {b.Host.HostName} (live and in the configuration): Repair-WgIssue does it.", true);
-            f.Finding.RepairData = new[] { "peer=" + pb.PublicKey, "keepalive=" + RepairKeepalive.ToString(CultureInfo.InvariantCulture) };
+            f.Finding.RepairData = new[] { "PublicKey=" + pb.PublicKey, "Keepalive=" + RepairKeepalive.ToString(CultureInfo.InvariantCulture) };
             r.Add(f);
         }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Text.RegularExpressions;
 using System.Threading;
 using WgTroubleshoot.Native;
@@ -62,6 +63,28 @@ namespace WgTroubleshoot.Remoting
             RunningCapture c;
             lock (Gate) { if (id == null || !Running.TryGetValue(id, out c)) throw new ArgumentException("No such capture (it ended at its lifetime).", nameof(id)); Running.Remove(id); }
             return c.Stop().ToJson();
+        }
+
+        /// <summary>
+        /// Repairs findings of this host sent by another one (Repair-WgIssue -Session): <paramref name="findingsJson"/>
+        /// is a JSON array of findings, read as untrusted input (<see cref="RemoteRepair.FindingsFromJson"/>), and
+        /// each goes through the same repair as a local Repair-WgIssue: the RemedyCatalog validates it, its remedy
+        /// runs in one transaction, a new snapshot verifies it, and what does not verify is rolled back. The sender
+        /// has already asked ShouldProcess for each. Returns the results and warnings as JSON.
+        /// </summary>
+        public static string RepairJson(string findingsJson)
+        {
+            var findings = RemoteRepair.FindingsFromJson(findingsJson);
+            var runner = new NativeRunner(null);
+            var warnings = new System.Collections.Generic.List<string>();
+            // an MTU blackhole is only found by the deep diagnosis: its verification runs the same checks
+            var deep = new System.Collections.Generic.HashSet<string>(findings.Where(x => x.Cause == nameof(Cause.MtuBlackhole)).Select(x => x.Interface));
+            var repairer = new Diagnosis.Repairer(runner, Diagnosis.Repairer.EngineDiagnosis(runner, null, CancellationToken.None, deep.Contains), null, warnings.Add);
+            var results = repairer.RepairAll(findings, null, (f, ex) => new RepairResult
+            {
+                FindingId = f.Id, Cause = f.Cause, Interface = f.Interface, Peer = f.Peer, Action = Diagnosis.Repairer.ActionFor(f), Error = "The repair failed: " + ex.Message,
+            }).ToList();
+            return RemoteRepair.ResultsToJson(results, warnings);
         }
 
         internal static void Validate(string interfaceName, bool allowEmpty)

@@ -14,29 +14,30 @@ namespace WgTroubleshoot.Remoting
     /// <summary>
     /// The only place that runs anything on another host: a few constant scripts, run on the remote runspace
     /// of a PSSession (never on the local one), with their values passed as parameters (never pasted into
-    /// the text). Each imports the module module-qualified when it is not loaded yet and calls a public
-    /// static entry point (<see cref="RemoteEndpoint"/>) that returns JSON text, or, for a repair, pipes the
-    /// finding into the module-qualified Repair-WgIssue of the remote host.
+    /// the text). Each imports the module when it is not loaded yet and calls a public static entry point
+    /// (<see cref="RemoteEndpoint"/>) that takes plain values (a repair: the findings as JSON) and returns JSON
+    /// text. No cmdlet of the module is invoked by name on either side.
     /// </summary>
     public static class RemoteScripts
     {
-        private const string Import =
-            "if (-not ('WgTroubleshoot.Remoting.RemoteEndpoint' -as [type])) { Microsoft.PowerShell.Core\\Import-Module -Name WgTroubleshoot -ErrorAction Stop }\n";
+        // `using module` imports the module when the script is parsed on the other host (a no-op when it is loaded
+        // already): a language statement, not a command looked up by name. It must come before param().
+        private const string Import = "using module WgTroubleshoot\n";
 
-        public const string Facts = "param([string] $Interface, [string] $Nonce)\n$ErrorActionPreference = 'Stop'\n" + Import +
+        public const string Facts = Import + "param([string] $Interface, [string] $Nonce)\n$ErrorActionPreference = 'Stop'\n" +
             "[WgTroubleshoot.Remoting.RemoteEndpoint]::CollectFactsJson($Interface, $Nonce)\n";
 
-        public const string Capture = "param([string] $Interface, [int] $ListenPort, [double] $Seconds, [string] $Probe)\n$ErrorActionPreference = 'Stop'\n" + Import +
+        public const string Capture = Import + "param([string] $Interface, [int] $ListenPort, [double] $Seconds, [string] $Probe)\n$ErrorActionPreference = 'Stop'\n" +
             "[WgTroubleshoot.Remoting.RemoteEndpoint]::CaptureJson($Interface, $ListenPort, $Seconds, $Probe)\n";
 
-        public const string StartCapture = "param([string] $Interface, [int] $ListenPort, [double] $Seconds, [string] $Probe)\n$ErrorActionPreference = 'Stop'\n" + Import +
+        public const string StartCapture = Import + "param([string] $Interface, [int] $ListenPort, [double] $Seconds, [string] $Probe)\n$ErrorActionPreference = 'Stop'\n" +
             "[WgTroubleshoot.Remoting.RemoteEndpoint]::StartCapture($Interface, $ListenPort, $Seconds, $Probe)\n";
 
-        public const string FinishCapture = "param([string] $Id)\n$ErrorActionPreference = 'Stop'\n" + Import +
+        public const string FinishCapture = Import + "param([string] $Id)\n$ErrorActionPreference = 'Stop'\n" +
             "[WgTroubleshoot.Remoting.RemoteEndpoint]::FinishCaptureJson($Id)\n";
 
-        public const string Repair = "param([object[]] $Finding)\n$ErrorActionPreference = 'Stop'\n" + Import +
-            "$Finding | WgTroubleshoot\\Repair-WgIssue -Confirm:$false\n";
+        public const string Repair = Import + "param([string] $FindingsJson)\n$ErrorActionPreference = 'Stop'\n" +
+            "[WgTroubleshoot.Remoting.RemoteEndpoint]::RepairJson($FindingsJson)\n";
 
         /// <summary>Runs one of the constant scripts on the session's runspace, bounded in time; returns output and error records.</summary>
         public static Collection<PSObject> Run(Runspace runspace, string script, IDictionary<string, object> parameters, TimeSpan timeout,
@@ -44,12 +45,17 @@ namespace WgTroubleshoot.Remoting
         {
             if (runspace == null) throw new ArgumentNullException(nameof(runspace));
             if (script != Facts && script != Capture && script != StartCapture && script != FinishCapture && script != Repair) throw new ArgumentException("Only the module's own remote scripts run on another host.", nameof(script));
+            // only ever the runspace of a session to another host: a local runspace has no connection info
+            if (runspace.ConnectionInfo == null) throw new ArgumentException("The module's remote scripts run on the runspace of a remote session only.", nameof(runspace));
             if (runspace.RunspaceStateInfo.State != RunspaceState.Opened)
                 throw new InvalidOperationException($"The session to '{ComputerName(runspace)}' is not open ({runspace.RunspaceStateInfo.State}).");
             errors = new List<object>();
-            // PowerShellStandard 5.1 has no Runspace.CreatePipeline, so the one PowerShell object of the module
-            // is made here, bound to the REMOTE runspace before anything is added, and runs a constant script
-            // (AddScript with parameters, never a command looked up by name in the local runspace).
+            // The reference assemblies of PowerShellStandard 5.1 (which this module compiles against, so that the same
+            // dll loads in Windows PowerShell 5.1 and PowerShell 7) offer no other public way to run anything on a
+            // session's remote runspace: Runspace.CreatePipeline is not in them, and ScriptBlock.GetPowerShell,
+            // RunspacePool and PSCommand all end in a PowerShell object too. So the one PowerShell object of the
+            // module is made here, bound to the REMOTE runspace before anything is added, and runs one of the
+            // constant scripts above (AddScript with parameters; never AddCommand, never a command by name).
             using (var ps = System.Management.Automation.PowerShell.Create())
             {
                 ps.Runspace = runspace;

@@ -9,7 +9,9 @@ using WgTroubleshoot.Remoting;
 namespace WgTroubleshoot.Commands
 {
     // Findings of other hosts (PSComputerName, after Invoke-Command or Invoke-WgDiagnosis -PeerSession) are
-    // repaired on their own host over the session given for it; NoKeepaliveBehindNat is repaired here.
+    // repaired on their own host over the session given for it: ShouldProcess is asked here, then the findings
+    // go as JSON to RemoteEndpoint.RepairJson there, which runs the same repair as here (RemedyCatalog,
+    // one Transaction, a new snapshot verifies), and the results come back as JSON.
     public sealed partial class RepairWgIssueCommand
     {
         /// <summary>Sessions to the hosts the findings came from: a finding with a PSComputerName is repaired on its host over the session with that ComputerName.</summary>
@@ -18,73 +20,63 @@ namespace WgTroubleshoot.Commands
         public PSSession[] Session { get; set; }
 
         private readonly List<KeyValuePair<PSSession, PSObject>> _remote = new List<KeyValuePair<PSSession, PSObject>>();
-        private readonly List<FindingRef> _keepalive = new List<FindingRef>();
 
-        /// <summary>Takes the findings that are not for the local repairer; true when <paramref name="o"/> was taken.</summary>
-        private bool TakeSpecial(PSObject o)
+        /// <summary>Takes the findings of other hosts; true when <paramref name="o"/> was taken.</summary>
+        private bool TakeRemote(PSObject o)
         {
             var host = o?.Properties["PSComputerName"]?.Value?.ToString();
-            if (!string.IsNullOrEmpty(host))
+            if (string.IsNullOrEmpty(host)) return false;
+            var s = Session?.FirstOrDefault(x => string.Equals(x.ComputerName, host, StringComparison.OrdinalIgnoreCase));
+            if (s == null)
             {
-                var s = Session?.FirstOrDefault(x => string.Equals(x.ComputerName, host, StringComparison.OrdinalIgnoreCase));
-                if (s == null)
-                {
-                    WriteError(new ErrorRecord(new InvalidOperationException(
-                        $"The finding is from the host '{host}' and is repaired there only: give a session to it with -Session (no session with that ComputerName was given)."),
-                        RemoteErrorIds.NoSessionForHost, ErrorCategory.InvalidArgument, host));
-                    return true;
-                }
-                _remote.Add(new KeyValuePair<PSSession, PSObject>(s, o));
+                WriteError(new ErrorRecord(new InvalidOperationException(
+                    $"The finding is from the host '{host}' and is repaired there only: give a session to it with -Session (no session with that ComputerName was given)."),
+                    RemoteErrorIds.NoSessionForHost, ErrorCategory.InvalidArgument, host));
                 return true;
             }
-            var f = FindingRef.From(o);
-            if (f != null && f.Cause == "NoKeepaliveBehindNat") { _keepalive.Add(f); return true; }
-            return false;
+            _remote.Add(new KeyValuePair<PSSession, PSObject>(s, o));
+            return true;
         }
 
-        private void RepairSpecial()
+        private void RepairRemote()
         {
-            foreach (var f in _keepalive)
-            {
-                var bad = KeepaliveRemedy.Validate(f.Interface, f.Data("peer"), f.Data("keepalive"), out int seconds);
-                if (bad != null)
-                {
-                    WriteError(new ErrorRecord(new ArgumentException($"The NoKeepaliveBehindNat finding cannot be repaired: {bad}."), "WgUnsupportedInput", ErrorCategory.InvalidArgument, f.Interface));
-                    continue;
-                }
-                var action = KeepaliveRemedy.ActionText(f.Interface, f.Data("peer"), seconds);
-                if (!ShouldProcess($"{f.Interface}: NoKeepaliveBehindNat", action)) continue;
-                var result = new KeepaliveRemedy(Runner).Apply(f.Id, f.Interface, f.Data("peer"), seconds);
-                if (result.Error != null && !result.Verified) WriteWarning($"{f.Interface} NoKeepaliveBehindNat: {result.Error}");
-                WriteObject(result);
-            }
             foreach (var g in _remote.GroupBy(x => x.Key))
             {
                 var session = g.Key;
-                var findings = new List<PSObject>();
+                var findings = new List<FindingRef>();
                 foreach (var kv in g)
                 {
                     var f = FindingRef.From(kv.Value);
-                    string what = f == null ? "(not a finding)" : $"{session.ComputerName}: {f.Interface}: {f.Cause}";
                     if (f == null) { WriteError(new ErrorRecord(new ArgumentException("Repair-WgIssue takes findings from Invoke-WgDiagnosis."), "WgUnsupportedInput", ErrorCategory.InvalidArgument, kv.Value)); continue; }
-                    if (!ShouldProcess(what, $"repair on {session.ComputerName} over its session: " + (f.CanRepair ? f.Remediation : "(not repairable: reported only)"))) continue;
-                    findings.Add(Plain(kv.Value));
+                    // the same catalog names the action here; the other host validates the finding again before anything runs
+                    var plan = Remedies.RemedyCatalog.Plan(f, out _);
+                    var action = plan != null ? plan.Display : "(not repairable: reported only)";
+                    if (!ShouldProcess($"{session.ComputerName}: {f.Interface}: {f.Cause}", $"repair on {session.ComputerName} over its session: {action}")) continue;
+                    findings.Add(f);
                 }
                 if (findings.Count == 0) continue;
                 try
                 {
-                    var output = RemoteScripts.Run(session.Runspace, RemoteScripts.Repair, new Dictionary<string, object> { ["Finding"] = findings.ToArray() },
-                        TimeSpan.FromMinutes(5), _stop.Token, out var errors);
-                    foreach (var o in output)
+                    for (int i = 0; i < findings.Count; i += RemoteRepair.MaxFindings)
                     {
-                        if (o == null) continue;
-                        if (o.Properties["PSComputerName"] == null) o.Properties.Add(new PSNoteProperty("PSComputerName", session.ComputerName));
-                        WriteObject(o);
-                    }
-                    foreach (var e in errors)
-                    {
-                        if (e is ErrorRecord er) WriteError(new ErrorRecord(er, new RemoteException($"{session.ComputerName}: {er.Exception?.Message}")));
-                        else WriteError(new ErrorRecord(new RemoteException($"{session.ComputerName}: {e}"), RemoteErrorIds.RemoteFailed, ErrorCategory.InvalidResult, session.ComputerName));
+                        var json = RemoteRepair.FindingsToJson(findings.Skip(i).Take(RemoteRepair.MaxFindings));
+                        var answer = RemoteScripts.RunForText(session.Runspace, RemoteScripts.Repair, new Dictionary<string, object> { ["FindingsJson"] = json },
+                            TimeSpan.FromMinutes(5), _stop.Token);
+                        List<string> warnings;
+                        List<RepairResult> results;
+                        try { results = RemoteRepair.ResultsFromJson(answer, out warnings); }
+                        catch (Exception ex) when (ex is FormatException || ex is ArgumentException)
+                        {
+                            throw new InvalidOperationException("the answer is not the module's repair result: " + ex.Message, ex);
+                        }
+                        foreach (var w in warnings) WriteWarning($"{session.ComputerName}: {w}");
+                        foreach (var r in results)
+                        {
+                            if (r.Error != null && !r.Verified && !Repairer.NeedsHuman(r)) WriteWarning($"{session.ComputerName}: {r.Interface} {r.Cause}: {r.Error}");
+                            var o = PSObject.AsPSObject(r);
+                            o.Properties.Add(new PSNoteProperty("PSComputerName", session.ComputerName));
+                            WriteObject(o);
+                        }
                     }
                 }
                 catch (Exception ex) when (!(ex is PipelineStoppedException))
@@ -95,20 +87,6 @@ namespace WgTroubleshoot.Commands
                         : new WgException(ErrorIds.RemoteFailed, ErrorCategory.InvalidResult, message, session.ComputerName, ex)).ToErrorRecord());
                 }
             }
-        }
-
-        /// <summary>The finding's own properties only (no PSComputerName, so that the other host repairs it as its own).</summary>
-        private static PSObject Plain(PSObject o)
-        {
-            var p = new PSObject();
-            foreach (var name in new[] { "Id", "Severity", "Interface", "Peer", "PeerName", "Cause", "Summary", "Evidence", "Remediation", "CanRepair", "Role", "RepairData" })
-            {
-                var v = o.Properties[name]?.Value;
-                if (v is PSObject po) v = po.BaseObject;
-                if (v is System.Collections.IEnumerable e && !(v is string)) v = e.Cast<object>().Select(x => x?.ToString()).ToArray();
-                p.Properties.Add(new PSNoteProperty(name, v));
-            }
-            return p;
         }
     }
 }

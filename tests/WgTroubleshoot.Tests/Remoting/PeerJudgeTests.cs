@@ -100,8 +100,8 @@ namespace WgTroubleshoot.Tests.Remoting
             Assert.True(f.OnPeer);
             Assert.Equal("wgc", f.Finding.Interface);
             Assert.True(f.Finding.CanRepair);
-            Assert.Contains("peer=" + ServerKey, f.Finding.RepairData);
-            Assert.Contains("keepalive=25", f.Finding.RepairData);
+            Assert.Contains("PublicKey=" + ServerKey, f.Finding.RepairData);
+            Assert.Contains("Keepalive=25", f.Finding.RepairData);
             // with a keepalive, or without NAT, nothing
             Assert.Empty(Judge(Server(clientEndpoint: "203.0.113.1:40000"), Client(keepalive: 25)));
             Assert.Empty(Judge(Server(), Client(keepalive: 0)));
