@@ -40,6 +40,8 @@ $scenarios = @(
     @{ Name = 'StaleDnsEndpoint'; Fault = 'StaleDnsEndpoint'; Side = 'client'; Cause = 'StaleEndpoint'; HostName = $true }
     @{ Name = 'MtuBlackhole'; Fault = 'MtuBlackhole'; Side = 'client'; Cause = 'MtuBlackhole'; Deep = $true }
     @{ Name = 'InterfaceDown'; Fault = 'InterfaceDown'; Side = 'client'; Cause = 'InterfaceDown' }
+    @{ Name = 'MssClampMissing'; Fault = 'MssClampMissing'; Side = 'server'; Cause = 'MssClampMissing'; Deep = $true }
+    @{ Name = 'LocalSubnetConflict'; Fault = 'LocalSubnetConflict'; Side = 'client'; Cause = 'LocalSubnetConflict' }
 )
 if ($Fault) {
     $Fault = @($Fault | ForEach-Object { $_ -split "," } | Where-Object { $_ })   # pwsh -File passes "a,b" as one string
@@ -64,6 +66,10 @@ foreach ($s in $scenarios) {
         switch ($s.Cause) {
             'Healthy' { if (-not $s.NoWait -and -not (Test-WgLabPing -Lab $lab -To 192.0.2.1 -Count 1)) { throw 'healthy lab: no ping' } }
             { $_ -in 'ForwardingDisabled', 'NatMissing' } { if (Test-WgLabPing -Lab $lab -To 192.0.2.130 -Count 1 -TimeoutSeconds 2) { throw "$($s.Fault): the internet host still answers" } }
+            'MssClampMissing' {
+                if ((Test-WgLabTcp -Lab $lab -From inet -Node client -To $lab.Client.TunnelAddress -TimeoutSeconds 6).Success) { throw 'MssClampMissing: a full-size transfer to the client still passes' }
+            }
+            'LocalSubnetConflict' { if (Test-WgLabPing -Lab $lab -To 192.0.2.130 -Count 1 -TimeoutSeconds 2) { throw 'LocalSubnetConflict: the remote LAN still answers' } }
             { $_ -in 'FirewallBlocksPort', 'TcpOnlyFirewallRule', 'EndpointUnreachable', 'KeyMismatch', 'StaleEndpoint' } {
                 if (Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 4 -Since (Get-Date).ToUniversalTime()) { throw "$($s.Fault): the handshake still completes" }
             }
@@ -85,7 +91,10 @@ foreach ($s in $scenarios) {
         $top = @($r.Output)[0]
         Write-Host ("  top Cause now: {0}{1}" -f $top.Cause, $(if ($top.Cause -ne $s.Cause) { '   <-- differs from the lab scenario' } else { '' }))
     }
-    finally { Remove-WgLab -Lab $lab }
+    finally {
+        foreach ($f in @($lab.Faults)) { try { Remove-WgLabFault -Lab $lab -Fault $f } catch { Write-Warning "removing $f`: $_" } }
+        Remove-WgLab -Lab $lab
+    }
 }
 $lines = foreach ($k in ($expected.Keys | Sort-Object)) { "$k $($expected[$k])" }
 Set-Content -LiteralPath $expectedPath -Value (@('# <snapshot file> <Cause the lab scenario gives on that side> (written by tests/lab/Record-Snapshots.ps1)') + $lines)

@@ -54,6 +54,7 @@ namespace WgTroubleshoot.Checks
             new EndpointCheck(),
             new EndpointFamilyCatalogCheck(),
             new AllowedIpsConflictCatalogCheck(),
+            new LocalSubnetCheck(),
             new LivenessCatalogCheck(),
             new PeerHandshakeCheck(),
             new OneWayTrafficCheck(),
@@ -64,6 +65,7 @@ namespace WgTroubleshoot.Checks
             new NatForwardPathCheck(),
             new TunnelInputCheck(),
             new MtuCheck(),
+            new MssClampCheck(),
             new SharedKeyPairCatalogCheck(),
             new ResolverMissingCatalogCheck(),
         };

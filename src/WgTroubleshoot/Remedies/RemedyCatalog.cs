@@ -171,6 +171,16 @@ namespace WgTroubleshoot.Remedies
                     },
                     Build = Path,
                 },
+                new Entry
+                {
+                    // TCPMSS --clamp-mss-to-pmtu in the forward path of the backend that forwards (re-checked live first).
+                    Cause = nameof(Cause.MssClampMissing), Kind = RepairKind.Firewall, Unattended = true,
+                    Keys = new Dictionary<string, Func<string, bool>>(StringComparer.Ordinal)
+                    {
+                        ["Interface"] = IsIface, ["Backend"] = v => Array.IndexOf(PathFaults.MssClampRepair.Backends, v) >= 0,
+                    },
+                    Build = (f, d) => ("Repair-WgIssue: " + PathFaults.MssClampRepair.Describe(f), ctx => PathFaults.MssClampRepair.Apply(ctx, f)),
+                },
                 new Entry { Cause = nameof(Cause.NatMissing), Kind = RepairKind.Nat, Unattended = true, Keys = forwardingKeys, Build = Forwarding(true) },
                 new Entry
                 {

@@ -105,6 +105,10 @@ namespace WgTroubleshoot.Snapshot
         public bool? ResolvconfAvailable { get; set; }
         /// <summary>Handshake log lines of this interface (replays, invalid initiations) of the last minutes, read only when a peer fails.</summary>
         public List<WgLogEvent> LogEvents { get; set; } = new List<WgLogEvent>();
+        /// <summary>-Deep on a host that forwards: the TCP SYNs that arrived through the tunnel, with their MSS (MssClamp); null when not captured.</summary>
+        public SynCapture Syns { get; set; }
+        /// <summary>Where those SYNs are forwarded (`ip route get DST from SRC iif TUNNEL`).</summary>
+        public List<ForwardRoute> ForwardRoutes { get; set; } = new List<ForwardRoute>();
 
         /// <summary>The first sample (null when the state could not be read).</summary>
         public WgSample First => Samples.Count > 0 ? Samples[0] : null;

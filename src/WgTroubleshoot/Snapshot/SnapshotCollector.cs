@@ -140,6 +140,7 @@ namespace WgTroubleshoot.Snapshot
             new SysctlSource(),
             new NameSource(),
             new RouteSource(),
+            new SubnetRouteSource(),
             new ConntrackSource(),
             new Liveness.EndpointWatchSource(),
             new SecondSampleSource(),
@@ -149,6 +150,7 @@ namespace WgTroubleshoot.Snapshot
             new Liveness.HandshakeLogSource(),
             new CaptureResultSource(),
             new ReversePathSource(),
+            new TcpSynSource(),
             new MtuSource(),
         };
 

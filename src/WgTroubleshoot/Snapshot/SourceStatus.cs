@@ -51,6 +51,10 @@ namespace WgTroubleshoot.Snapshot
         public const string PeerConfig = "peer-config";
         public const string Capture = "capture";
         public const string Mtu = "mtu";
+        /// <summary>-Deep: the TCP SYNs through the tunnel and their forward routes (MssClamp).</summary>
+        public const string TcpSyn = Sources.TcpSynSource.SourceName;
+        /// <summary>The routes to remote hosts inside local networks (LocalSubnetConflict).</summary>
+        public const string SubnetRoutes = Sources.SubnetRouteSource.SourceName;
         /// <summary>Liveness and peer facts (Liveness/LivenessSources).</summary>
         public const string Probe = Liveness.LivenessSourceNames.Probe;
         public const string EndpointWatch = Liveness.LivenessSourceNames.EndpointWatch;

@@ -1,0 +1,216 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text.RegularExpressions;
+using WgTroubleshoot.Firewall;
+using WgTroubleshoot.Snapshot;
+using WgTroubleshoot.Snapshot.Sources;
+
+namespace WgTroubleshoot.Checks
+{
+    /// <summary>One rule that rewrites the MSS of forwarded SYNs (iptables TCPMSS, nft `tcp option maxseg size set`).</summary>
+    public sealed class MssClampRule
+    {
+        public string Backend { get; set; }
+        public string Chain { get; set; }
+        public string Text { get; set; }
+        /// <summary>Interface matches; a leading "!" negates.</summary>
+        public string In { get; set; }
+        public string Out { get; set; }
+        /// <summary>Clamps to the route's MTU (--clamp-mss-to-pmtu, rt mtu); otherwise <see cref="SetMss"/>.</summary>
+        public bool ToPathMtu { get; set; }
+        public int? SetMss { get; set; }
+
+        private static bool Matches(string pattern, string name)
+        {
+            if (pattern == null) return true;
+            bool neg = pattern.StartsWith("!", StringComparison.Ordinal);
+            var p = neg ? pattern.Substring(1) : pattern;
+            return NatForwardRules.InterfaceMatches(p, name) != neg;
+        }
+
+        /// <summary>True when the rule rewrites a SYN forwarded from <paramref name="inIf"/> to <paramref name="outIf"/> to at most <paramref name="fit"/>.</summary>
+        public bool Covers(string inIf, string outIf, int fit)
+            => Matches(In, inIf) && Matches(Out, outIf) && (ToPathMtu || (SetMss.HasValue && SetMss.Value <= fit));
+    }
+
+    /// <summary>Finds the MSS clamp rules in the netfilter text of every backend (forward and postrouting paths).</summary>
+    public static class MssClampRules
+    {
+        private static readonly Regex IptIf = new Regex(@"(?<neg>!\s+)?(?<opt>-i|-o|--in-interface|--out-interface)\s+(?<name>\S+)", RegexOptions.Compiled);
+        private static readonly Regex NftIf = new Regex(@"\b(?<opt>iifname|oifname|iif|oif)\s+(?<neg>!=\s*)?""?(?<name>[^""\s{}]+)""?", RegexOptions.Compiled);
+        private static readonly Regex NftSet = new Regex(@"\btcp\s+option\s+maxseg\s+size\s+set\s+(?<v>rt\s+mtu|\d+)", RegexOptions.Compiled);
+        private static readonly Regex IptSet = new Regex(@"--set-mss\s+(\d+)", RegexOptions.Compiled);
+
+        public static List<MssClampRule> Find(NetfilterState nf)
+        {
+            var list = new List<MssClampRule>();
+            foreach (var b in nf.Backends.Where(x => x.Text != null))
+            {
+                if (b.Name == "nftables") list.AddRange(FromNft(b.Name, b.Text));
+                else if (b.Name.StartsWith("iptables", StringComparison.Ordinal) || b.Name.StartsWith("ip6tables", StringComparison.Ordinal)) list.AddRange(FromIptablesSave(b.Name, b.Text));
+            }
+            return list;
+        }
+
+        public static IEnumerable<MssClampRule> FromIptablesSave(string backend, string text)
+        {
+            foreach (var raw in text.Replace("\r", "").Split('\n'))
+            {
+                var l = raw.Trim();
+                if (!l.StartsWith("-A ", StringComparison.Ordinal) || l.IndexOf("-j TCPMSS", StringComparison.Ordinal) < 0) continue;
+                var chain = l.Split(' ')[1];
+                if (chain == "INPUT" || chain == "OUTPUT" || chain == "PREROUTING") continue;
+                var r = new MssClampRule { Backend = backend, Chain = chain, Text = l, ToPathMtu = l.IndexOf("--clamp-mss-to-pmtu", StringComparison.Ordinal) >= 0 };
+                var set = IptSet.Match(l);
+                if (set.Success) r.SetMss = int.Parse(set.Groups[1].Value, CultureInfo.InvariantCulture);
+                foreach (Match m in IptIf.Matches(l))
+                {
+                    var v = (m.Groups["neg"].Success ? "!" : "") + m.Groups["name"].Value;
+                    if (m.Groups["opt"].Value.EndsWith("i", StringComparison.Ordinal) || m.Groups["opt"].Value == "--in-interface") r.In = v; else r.Out = v;
+                }
+                yield return r;
+            }
+        }
+
+        public static IEnumerable<MssClampRule> FromNft(string backend, string text)
+        {
+            string table = null, chain = null, hook = null;
+            foreach (var raw in text.Replace("\r", "").Split('\n'))
+            {
+                var l = raw.Trim();
+                var t = Regex.Match(l, @"^table\s+(\S+)\s+(\S+)\s*\{");
+                if (t.Success) { table = t.Groups[1].Value + " " + t.Groups[2].Value; chain = null; hook = null; continue; }
+                var c = Regex.Match(l, @"^chain\s+(\S+)\s*\{");
+                if (c.Success) { chain = c.Groups[1].Value; hook = null; continue; }
+                var h = Regex.Match(l, @"\btype\s+\S+\s+hook\s+(\S+)");
+                if (h.Success) { hook = h.Groups[1].Value; continue; }
+                var s = NftSet.Match(l);
+                if (!s.Success) continue;
+                if (hook != null && hook != "forward" && hook != "postrouting") continue;
+                var r = new MssClampRule { Backend = backend, Chain = $"{chain} of {table}", Text = l };
+                if (s.Groups["v"].Value.StartsWith("rt", StringComparison.Ordinal)) r.ToPathMtu = true;
+                else r.SetMss = int.Parse(s.Groups["v"].Value, CultureInfo.InvariantCulture);
+                foreach (Match m in NftIf.Matches(l))
+                {
+                    var v = (m.Groups["neg"].Success ? "!" : "") + m.Groups["name"].Value;
+                    if (m.Groups["opt"].Value.StartsWith("i", StringComparison.Ordinal)) r.In = v; else r.Out = v;
+                }
+                yield return r;
+            }
+        }
+    }
+
+    /// <summary>
+    /// MssClampMissing (-Deep, a host that forwards): TCP SYNs arrive through the tunnel with an MSS option larger
+    /// than what fits the path they are forwarded on (the smaller of the tunnel's MTU and the MTU of the route out,
+    /// minus 40 for IPv4 or 60 for IPv6), and no rule clamps it. The other end then sends segments that do not fit:
+    /// ping and small transfers pass, full-size ones stall wherever "fragmentation needed" does not get back.
+    /// Decided from the SYNs captured and the forward route of each (`ip route get DST from SRC iif TUNNEL`).
+    /// </summary>
+    public sealed class MssClampCheck : CheckBase
+    {
+        public const string CheckName = "MssClamp";
+        public MssClampCheck() : base(CheckName, SourceNames.WgState, SourceNames.Links, SourceNames.Netfilter, SourceNames.TcpSyn) { }
+
+        public override IEnumerable<Finding> Evaluate(CheckContext c)
+        {
+            var cap = c.Interface.Syns;
+            if (!c.IsLinux || c.Device == null || cap == null || cap.Syns.Count == 0) yield break;
+            var tunnelMtu = c.Device.Interface.Mtu ?? c.Host.Link(c.Name)?.Mtu;
+            var clamps = MssClampRules.Find(c.Host.Netfilter);
+            var over = new List<string>();
+            var devices = new List<string>();
+            int worstFit = int.MaxValue, worstMss = 0;
+            foreach (var s in cap.Syns)
+            {
+                var route = c.Interface.ForwardRoutes.FirstOrDefault(r => r.Source == s.Source && r.Destination == s.Destination);
+                if (route == null || !route.Ok || route.Type != null || route.Device == null || route.Device == "lo") continue;   // local or not forwarded
+                var outMtu = route.Mtu ?? c.Host.Link(route.Device)?.Mtu;
+                if (!outMtu.HasValue) continue;
+                var pathMtu = tunnelMtu.HasValue ? Math.Min(tunnelMtu.Value, outMtu.Value) : outMtu.Value;
+                var fit = pathMtu - (s.IPv6 ? 60 : 40);
+                if (s.Mss <= fit) continue;
+                if (clamps.Any(r => r.Covers(c.Name, route.Device, fit))) continue;
+                if (over.Count < 8)
+                    over.Add($"{s.Count} {(s.Ack ? "SYN-ACK" : "SYN")}{(s.Count == 1 ? "" : "s")} {s.Source} -> {s.Destination}:{s.DestinationPort} in through {c.Name} with MSS {s.Mss}; forwarded out of {route.Device} (`ip route get {s.Destination} from {s.Source} iif {c.Name}`: {route.Text}), MTU {outMtu.Value}{(route.Mtu.HasValue ? " (route)" : " (link)")}; tunnel MTU {(tunnelMtu.HasValue ? tunnelMtu.Value.ToString(CultureInfo.InvariantCulture) : "unknown")}: an MSS up to {fit} fits.");
+                if (!devices.Contains(route.Device)) devices.Add(route.Device);
+                if (fit < worstFit) { worstFit = fit; worstMss = s.Mss; }
+            }
+            if (over.Count == 0) yield break;
+            var f = c.NewFinding("WGD630", Severity.Warning, Cause.MssClampMissing,
+                $"TCP SYNs through {c.Name} announce an MSS of {worstMss}, larger than the {worstFit} that fits the path they are forwarded on, and no rule clamps it: ping and small transfers work, full-size TCP transfers stall where \"fragmentation needed\" does not get back.");
+            var ev = new List<string>(over)
+            {
+                $"Captured with {cap.Filter} for {cap.Seconds} s: {cap.Syns.Sum(x => x.Count)} SYNs in {cap.Syns.Count} kinds{(cap.Truncated ? " (the capture stopped at its packet limit)" : "")}.",
+                clamps.Count == 0 ? "No MSS clamp rule in any backend (no iptables TCPMSS target, no nft `tcp option maxseg size set`)."
+                                  : "MSS rules found, none of them covers these SYNs: " + string.Join("; ", clamps.Select(r => $"{r.Backend} {r.Chain}: {r.Text}")),
+            };
+            f.Evidence = ev.ToArray();
+            var backend = ForwardingBackend(c);
+            f.Remediation = $"Repair-WgIssue adds TCPMSS --clamp-mss-to-pmtu for SYNs in and out of {c.Name} in the forward path ({backend}). To keep it, add the same rule to the interface's PostUp.";
+            f.CanRepair = true;
+            f.RepairData = new[] { "Interface=" + c.Name, "Backend=" + backend };
+            yield return f;
+        }
+
+        /// <summary>The backend that holds this tunnel's NAT or forward rules (where the clamp belongs); nftables when none does and nft is in use.</summary>
+        internal static string ForwardingBackend(CheckContext c)
+        {
+            var subnets = PathFacts.TunnelSubnets(c);
+            foreach (var name in new[] { "iptables-legacy", "iptables-nft", "nftables" })
+            {
+                var b = c.Host.Netfilter.Backend(name);
+                if (b?.Text == null) continue;
+                var chains = name == "nftables" ? NatForwardRules.ParseNft(b.Text) : NatForwardRules.ParseIptablesSave(b.Text);
+                foreach (var ch in chains)
+                    foreach (var r in ch.Rules)
+                    {
+                        if ((r.Verdict == "masquerade" || r.Verdict == "snat") && r.Saddr != null && !r.SaddrNegated && subnets.Any(s => r.Saddr.Any(p => NatForwardRules.PrefixCovers(p, s)))) return name;
+                        if (ch.Hook == "forward" && ((r.Iif != null && NatForwardRules.InterfaceMatches(r.Iif, c.Name)) || (r.Oif != null && NatForwardRules.InterfaceMatches(r.Oif, c.Name)))) return name;
+                    }
+            }
+            if (c.Host.Netfilter.Backend("nftables")?.Text != null) return "nftables";
+            return c.Host.Netfilter.Backend("iptables-nft") != null ? "iptables-nft" : c.Host.Netfilter.Backend("iptables-legacy") != null ? "iptables-legacy" : "nftables";
+        }
+    }
+
+    /// <summary>
+    /// LocalSubnetConflict: a peer's AllowedIPs prefix lies inside the network of an address on another link of
+    /// this host (the local LAN uses the same subnet as the remote one), and the route to a remote host in it
+    /// (`ip route get HOST`) leaves by that link, not the tunnel: that traffic never enters the tunnel ("works on
+    /// LTE, not on this Wi-Fi"). Report only: one of the networks has to be renumbered.
+    /// </summary>
+    public sealed class LocalSubnetCheck : CheckBase
+    {
+        public const string CheckName = "LocalSubnet";
+        public LocalSubnetCheck() : base(CheckName, SourceNames.WgState, SourceNames.Links, SourceNames.SubnetRoutes) { }
+
+        public override IEnumerable<Finding> Evaluate(CheckContext c)
+        {
+            if (!c.IsLinux || c.Device == null) yield break;
+            foreach (var g in SubnetRouteSource.Overlaps(c.Host, c.Interface).GroupBy(o => o.Peer))
+            {
+                var hits = new List<Tuple<SubnetOverlap, RouteLookup>>();
+                foreach (var o in g)
+                {
+                    var r = c.Host.Routes.Lookup(o.Host);
+                    if (r == null || !r.Reachable || r.Device == null || r.Device == c.Name) continue;
+                    hits.Add(Tuple.Create(o, r));
+                }
+                if (hits.Count == 0) continue;
+                var first = hits[0].Item1;
+                var f = c.NewFinding("WGD340", Severity.Error, Cause.LocalSubnetConflict,
+                    $"The peer's AllowedIPs {first.Prefix} lies inside this host's own network {first.LinkNetwork} on {first.Link}: traffic for it leaves by {hits[0].Item2.Device}, not the tunnel (the local LAN uses the remote LAN's subnet).", g.Key);
+                var ev = new List<string>();
+                foreach (var h in hits)
+                    ev.Add($"AllowedIPs {h.Item1.Prefix} is inside {h.Item1.LinkNetwork} ({h.Item1.LinkAddress} on {h.Item1.Link}); `ip route get {h.Item1.Host}`: {h.Item2.Text} (leaves by {h.Item2.Device}, not {c.Name}).");
+                f.Evidence = ev.ToArray();
+                f.Remediation = $"Renumber one of the two networks (the local {first.LinkNetwork} or the remote {first.Prefix}), or reach the remote hosts through a NAT'd range that does not collide. Report only: which network moves is a human's call.";
+                f.FoldSummary = "have AllowedIPs inside a local network.";
+                yield return f;
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Text.RegularExpressions;
+using WgTroubleshoot.Changes;
+using WgTroubleshoot.Checks;
+using WgTroubleshoot.Config;
+using WgTroubleshoot.Diagnosis;
+using WgTroubleshoot.Firewall;
+using WgTroubleshoot.Remedies;
+
+namespace WgTroubleshoot.PathFaults
+{
+    /// <summary>
+    /// The MssClampMissing repair: TCPMSS --clamp-mss-to-pmtu for SYNs in and out of the tunnel, in the forward
+    /// path of the backend that forwards for it (iptables mangle FORWARD, or an nftables forward chain at mangle
+    /// priority in a table of the module's own: rewriting the MSS works from any base chain). The live ruleset is
+    /// read again first: a clamp that already covers the tunnel changes nothing. Every command runs through the
+    /// repair's one <see cref="Transaction"/>, with its undo (delete that rule, the table when it was made here).
+    /// </summary>
+    public static class MssClampRepair
+    {
+        public const string NftTable = "wgtroubleshoot_mss";
+        public static readonly string[] Backends = { "nftables", "iptables-nft", "iptables-legacy" };
+        private static readonly Regex Handle = new Regex(@"#\s*handle\s+(\d+)", RegexOptions.Compiled);
+        private static readonly Regex IfName = new Regex(@"^[A-Za-z0-9_.=+-]{1,15}$", RegexOptions.Compiled);
+
+        public static string Describe(FindingRef f)
+            => $"TCPMSS --clamp-mss-to-pmtu for TCP SYNs in and out of {f.Interface} in the forward path ({f.Data("Backend") ?? "nftables"})";
+
+        /// <summary>True when a clamp to the path MTU already covers SYNs forwarded from and to <paramref name="wg"/>.</summary>
+        public static bool Clamped(IEnumerable<MssClampRule> rules, string wg)
+        {
+            var list = rules.Where(r => r.ToPathMtu).ToList();
+            bool In(MssClampRule r) => r.Out == null && (r.In == null || (!r.In.StartsWith("!", StringComparison.Ordinal) && NatForwardRules.InterfaceMatches(r.In, wg)));
+            bool Out(MssClampRule r) => r.In == null && (r.Out == null || (!r.Out.StartsWith("!", StringComparison.Ordinal) && NatForwardRules.InterfaceMatches(r.Out, wg)));
+            return list.Any(In) && list.Any(Out);
+        }
+
+        public static IList<ChangeRecord> Apply(RemedyContext ctx, FindingRef f)
+        {
+            var wg = f.Interface;
+            if (!WgConfigLocation.IsValidInterfaceName(wg) || !IfName.IsMatch(wg))
+                throw new WgException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, $"The repair data is not valid: the interface name {wg}.", wg);
+            var backendName = f.Data("Backend") ?? "nftables";
+            if (Array.IndexOf(Backends, backendName) < 0)
+                throw new WgException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, $"The repair data is not valid: the backend {backendName}.", backendName);
+            var live = new FirewallInspector(ctx.Runner).ReadAll();
+            var nf = new Snapshot.NetfilterState();
+            foreach (var b in live) nf.Backends.Add(new Snapshot.NetfilterBackend { Name = b.Name, Tool = b.Tool, Text = b.RawText });
+            const string action = "Clamp the TCP MSS to the path MTU";
+            if (Clamped(MssClampRules.Find(nf), wg))
+                return new[] { Transaction.Unchanged(wg, action, "a TCPMSS clamp to the path MTU already covers " + wg) };
+            var backend = live.FirstOrDefault(b => b.Name == backendName);
+            if (backend == null)
+                throw new WgException(ErrorIds.ToolNotInstalled, ErrorCategory.NotInstalled, $"{backendName} is not available here: the MSS clamp was not added.", backendName);
+
+            var rec = (ChangeRecord)null;
+            var commands = new List<NativeCommand>();
+            void Run(NativeCommand command, Func<Native.NativeResult, IEnumerable<NativeCommand>> undo)
+            {
+                if (!ctx.ShouldProcess(command.CommandLine, action)) return;
+                if (rec == null) { Privilege.Demand(action); rec = ctx.Transaction.Begin(wg, action, "no MSS clamp for " + wg); }
+                ctx.Transaction.Run(rec, action, command, undo);
+                commands.Add(command);
+            }
+
+            var notes = new List<string>();
+            if (backendName == "nftables")
+            {
+                bool exists = (backend.RawText ?? "").IndexOf("table inet " + NftTable + " ", StringComparison.Ordinal) >= 0;
+                if (!exists)
+                {
+                    Run(new NativeCommand("nft", "add", "table", "inet", NftTable), _ => new[] { new NativeCommand("nft", "delete", "table", "inet", NftTable) });
+                    Run(new NativeCommand("nft", "add", "chain", "inet", NftTable, "forward", "{", "type", "filter", "hook", "forward", "priority", "mangle", ";", "policy", "accept", ";", "}"), _ => new NativeCommand[0]);
+                }
+                foreach (var dir in new[] { "iifname", "oifname" })
+                    Run(new NativeCommand("nft", "--echo", "--handle", "add", "rule", "inet", NftTable, "forward", dir, "\"" + wg + "\"", "tcp", "flags", "syn", "/", "syn,rst", "tcp", "option", "maxseg", "size", "set", "rt", "mtu"),
+                        r =>
+                        {
+                            var m = Handle.Match(r.StdOut ?? "");
+                            return exists && m.Success ? new[] { new NativeCommand("nft", "delete", "rule", "inet", NftTable, "forward", "handle", m.Groups[1].Value) } : new NativeCommand[0];
+                        });
+                notes.Add($"nftables: table inet {NftTable}, chain forward (hook forward, priority mangle): tcp option maxseg size set rt mtu for SYNs with iifname/oifname {wg}");
+            }
+            else
+            {
+                foreach (var dir in new[] { "-i", "-o" })
+                {
+                    var add = new List<string> { "-w", "5", "-t", "mangle", "-I", "FORWARD", "1", dir, wg, "-p", "tcp", "--tcp-flags", "SYN,RST", "SYN", "-j", "TCPMSS", "--clamp-mss-to-pmtu" };
+                    var del = new List<string> { "-w", "5", "-t", "mangle", "-D", "FORWARD", dir, wg, "-p", "tcp", "--tcp-flags", "SYN,RST", "SYN", "-j", "TCPMSS", "--clamp-mss-to-pmtu" };
+                    Run(new NativeCommand(backend.Tool, add.ToArray()), _ => new[] { new NativeCommand(backend.Tool, del.ToArray()) });
+                }
+                notes.Add($"{backendName}: mangle FORWARD -i/-o {wg} -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu");
+            }
+            notes.Add("Runtime only: add the same rule to the PostUp of " + wg + " to keep it after a restart.");
+            if (rec == null) return new ChangeRecord[0];
+            rec.After = "MSS of forwarded SYNs clamped to the path MTU";
+            rec.Notes = notes.ToArray();
+            return new[] { rec };
+        }
+    }
+}
