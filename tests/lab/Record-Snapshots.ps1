@@ -40,6 +40,9 @@ $scenarios = @(
     @{ Name = 'StaleDnsEndpoint'; Fault = 'StaleDnsEndpoint'; Side = 'client'; Cause = 'StaleEndpoint'; HostName = $true }
     @{ Name = 'MtuBlackhole'; Fault = 'MtuBlackhole'; Side = 'client'; Cause = 'MtuBlackhole'; Deep = $true }
     @{ Name = 'InterfaceDown'; Fault = 'InterfaceDown'; Side = 'client'; Cause = 'InterfaceDown' }
+    @{ Name = 'StaleConntrack'; Fault = 'StaleConntrack'; Side = 'client'; Cause = 'StaleConntrack' }
+    # the port blocked, and nft first on PATH runs the real one without CAP_NET_ADMIN: the firewall cannot be read
+    @{ Name = 'CheckNotRun'; Fault = 'FirewallBlocksPort'; Side = 'server'; Cause = 'CheckNotRun'; NftCannotRun = $true }
 )
 if ($Fault) {
     $Fault = @($Fault | ForEach-Object { $_ -split "," } | Where-Object { $_ })   # pwsh -File passes "a,b" as one string
@@ -64,7 +67,7 @@ foreach ($s in $scenarios) {
         switch ($s.Cause) {
             'Healthy' { if (-not $s.NoWait -and -not (Test-WgLabPing -Lab $lab -To 192.0.2.1 -Count 1)) { throw 'healthy lab: no ping' } }
             { $_ -in 'ForwardingDisabled', 'NatMissing' } { if (Test-WgLabPing -Lab $lab -To 192.0.2.130 -Count 1 -TimeoutSeconds 2) { throw "$($s.Fault): the internet host still answers" } }
-            { $_ -in 'FirewallBlocksPort', 'TcpOnlyFirewallRule', 'EndpointUnreachable', 'KeyMismatch', 'StaleEndpoint' } {
+            { $_ -in 'FirewallBlocksPort', 'TcpOnlyFirewallRule', 'EndpointUnreachable', 'KeyMismatch', 'StaleEndpoint', 'StaleConntrack', 'CheckNotRun' } {
                 if (Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 4 -Since (Get-Date).ToUniversalTime()) { throw "$($s.Fault): the handshake still completes" }
             }
         }
@@ -73,7 +76,17 @@ foreach ($s in $scenarios) {
         $diagArgs = "-Interface '$iface' -SnapshotPath '$tmp'"
         if ($s.Deep) { $diagArgs += ' -Deep' }
         if ($s.PeerConfig) { $diagArgs += " -PeerConfigPath '$($lab.Client.HostConfigPath)'" }
-        $r = Invoke-WgLabPwsh -Lab $lab -Node $s.Side -Script "Invoke-WgDiagnosis $diagArgs" -AsResult -TimeoutSeconds 300
+        $envVars = @{}
+        if ($s.NftCannotRun) {
+            $bin = Join-Path ([System.IO.Path]::GetTempPath()) "wgt-$($lab.Id)-bin"
+            $null = New-Item -ItemType Directory -Force $bin
+            $nft = (Get-Command nft -CommandType Application | Select-Object -First 1).Source
+            Set-Content -LiteralPath (Join-Path $bin 'nft') -Value "#!/bin/sh`nexec setpriv --bounding-set -net_admin --inh-caps -net_admin '$nft' `"`$@`"`n"
+            [System.IO.File]::SetUnixFileMode((Join-Path $bin 'nft'), [System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
+            $envVars['PATH'] = "$bin`:$env:PATH"
+        }
+        try { $r = Invoke-WgLabPwsh -Lab $lab -Node $s.Side -Script "Invoke-WgDiagnosis $diagArgs" -AsResult -TimeoutSeconds 300 -Environment $envVars }
+        finally { if ($s.NftCannotRun) { Remove-Item -LiteralPath $bin -Recurse -Force -ErrorAction SilentlyContinue } }
         if ($r.Failure) { throw "Invoke-WgDiagnosis failed: $($r.Failure)" }
         $text = [System.IO.File]::ReadAllText($tmp)
         Remove-Item -LiteralPath $tmp
