@@ -42,6 +42,9 @@ $scenarios = @(
     @{ Name = 'InterfaceDown'; Fault = 'InterfaceDown'; Side = 'client'; Cause = 'InterfaceDown' }
     @{ Name = 'MssClampMissing'; Fault = 'MssClampMissing'; Side = 'server'; Cause = 'MssClampMissing'; Deep = $true }
     @{ Name = 'LocalSubnetConflict'; Fault = 'LocalSubnetConflict'; Side = 'client'; Cause = 'LocalSubnetConflict' }
+    @{ Name = 'StaleConntrack'; Fault = 'StaleConntrack'; Side = 'client'; Cause = 'StaleConntrack' }
+    # the port blocked, and nft first on PATH runs the real one without CAP_NET_ADMIN: the firewall cannot be read
+    @{ Name = 'CheckNotRun'; Fault = 'FirewallBlocksPort'; Side = 'server'; Cause = 'CheckNotRun'; NftCannotRun = $true }
 )
 if ($Fault) {
     $Fault = @($Fault | ForEach-Object { $_ -split "," } | Where-Object { $_ })   # pwsh -File passes "a,b" as one string
@@ -70,7 +73,7 @@ foreach ($s in $scenarios) {
                 if ((Test-WgLabTcp -Lab $lab -From inet -Node client -To $lab.Client.TunnelAddress -TimeoutSeconds 6).Success) { throw 'MssClampMissing: a full-size transfer to the client still passes' }
             }
             'LocalSubnetConflict' { if (Test-WgLabPing -Lab $lab -To 192.0.2.130 -Count 1 -TimeoutSeconds 2) { throw 'LocalSubnetConflict: the remote LAN still answers' } }
-            { $_ -in 'FirewallBlocksPort', 'TcpOnlyFirewallRule', 'EndpointUnreachable', 'KeyMismatch', 'StaleEndpoint' } {
+            { $_ -in 'FirewallBlocksPort', 'TcpOnlyFirewallRule', 'EndpointUnreachable', 'KeyMismatch', 'StaleEndpoint', 'StaleConntrack', 'CheckNotRun' } {
                 if (Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 4 -Since (Get-Date).ToUniversalTime()) { throw "$($s.Fault): the handshake still completes" }
             }
         }
@@ -79,7 +82,17 @@ foreach ($s in $scenarios) {
         $diagArgs = "-Interface '$iface' -SnapshotPath '$tmp'"
         if ($s.Deep) { $diagArgs += ' -Deep' }
         if ($s.PeerConfig) { $diagArgs += " -PeerConfigPath '$($lab.Client.HostConfigPath)'" }
-        $r = Invoke-WgLabPwsh -Lab $lab -Node $s.Side -Script "Invoke-WgDiagnosis $diagArgs" -AsResult -TimeoutSeconds 300
+        $envVars = @{}
+        if ($s.NftCannotRun) {
+            $bin = Join-Path ([System.IO.Path]::GetTempPath()) "wgt-$($lab.Id)-bin"
+            $null = New-Item -ItemType Directory -Force $bin
+            $nft = (Get-Command nft -CommandType Application | Select-Object -First 1).Source
+            Set-Content -LiteralPath (Join-Path $bin 'nft') -Value "#!/bin/sh`nexec setpriv --bounding-set -net_admin --inh-caps -net_admin '$nft' `"`$@`"`n"
+            [System.IO.File]::SetUnixFileMode((Join-Path $bin 'nft'), [System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
+            $envVars['PATH'] = "$bin`:$env:PATH"
+        }
+        try { $r = Invoke-WgLabPwsh -Lab $lab -Node $s.Side -Script "Invoke-WgDiagnosis $diagArgs" -AsResult -TimeoutSeconds 300 -Environment $envVars }
+        finally { if ($s.NftCannotRun) { Remove-Item -LiteralPath $bin -Recurse -Force -ErrorAction SilentlyContinue } }
         if ($r.Failure) { throw "Invoke-WgDiagnosis failed: $($r.Failure)" }
         $text = [System.IO.File]::ReadAllText($tmp)
         Remove-Item -LiteralPath $tmp

@@ -867,6 +867,14 @@ function Remove-WgLab {
             return
         }
         if ($null -eq $Lab) { return }
+        # Faults still injected are removed first: some start programs of their own (a second wireguard-go, socat)
+        # that would outlive the namespaces.
+        if (-not $Lab.Removed) {
+            foreach ($f in @($Lab.Faults)) {
+                try { Remove-LabFaultCore $Lab $f; $null = $Lab.Faults.Remove($f) }
+                catch { Write-Warning "Lab $($Lab.Prefix) teardown: removing fault $f`: $_" }
+            }
+        }
         $pids = @($Lab.Client.Pid, $Lab.Server.Pid) | Where-Object { $_ }
         Remove-LabById -Id $Lab.Id -KnownPids $pids
         $Lab.Removed = $true

@@ -77,18 +77,34 @@ Describe 'Peer and key faults: symptom first, then the Cause' -Tag Lab -Skip:$La
         ($f[0].Evidence -join ' ') | Should -Match 'socat pid \d+'
     }
 
-    # Skipped: with only keepalives the server keeps one device's session for minutes, so the endpoint does not
-    # flip within the diagnosis' sample (it switches about once per Rekey-After-Time); the check is unit-tested.
-    It 'SharedKeyPair: the endpoint of one key flips between two devices' -Skip {
+    It 'SharedKeyPair: the endpoint of one key flips between two devices' {
         Add-WgLabFault -Lab $lab -Fault SharedKeyPair
-        $seen = for ($i = 0; $i -lt 12; $i++) {
-            (Lab server 'wg', 'show', $lab.Server.Interface, 'endpoints').StdOut.Trim()
-            Start-Sleep -Milliseconds 400
+        # the symptom first: the server's endpoint for the client's key leaves an address and comes back (bounded)
+        $seen = [System.Collections.Generic.List[string]]::new()
+        $deadline = [DateTime]::UtcNow.AddSeconds(6)
+        do {
+            $ep = ((Lab server 'wg', 'show', $lab.Server.Interface, 'endpoints').StdOut.Trim() -split '\s+')[1]
+            if ($seen.Count -eq 0 -or $seen[-1] -ne $ep) { $seen.Add($ep) }
+            Start-Sleep -Milliseconds 150
+        } while (($seen.Count -lt 3 -or $seen[0] -ne $seen[2]) -and [DateTime]::UtcNow -lt $deadline)
+        $seen.Count | Should -BeGreaterOrEqual 3 -Because "the server's endpoint should leave 1 address and come back: $($seen -join ' -> ')"
+        $seen[2] | Should -Be $seen[0]
+        $snap = "/tmp/wgt-$($lab.Id)-skp.json"
+        try {
+            $f = @(Invoke-Child server { param($p) Invoke-WgDiagnosis -SnapshotPath $p } -ArgumentList $snap)
+            $readings = @((Get-Content -Raw -LiteralPath $snap | ConvertFrom-Json).Interfaces[0].EndpointReadings | Where-Object Peer -eq $lab.Client.PublicKey)
         }
-        @($seen | Sort-Object -Unique).Count | Should -BeGreaterThan 1
-        $f = @(Invoke-Child server { Invoke-WgDiagnosis })
-        @($f | Where-Object Cause -eq 'SharedKeyPair').Count | Should -Be 1 -Because ($f | Format-List | Out-String)
-        ($f | Where-Object Cause -eq 'SharedKeyPair').Evidence -join ' ' | Should -Match '->'
+        finally { Remove-Item -LiteralPath $snap -ErrorAction SilentlyContinue }
+        # what the diagnosis saw over its own sample decides: the endpoint it read flipped back
+        $eps = @($readings[0].Endpoints)
+        $eps.Count | Should -BeGreaterOrEqual 3 -Because "the diagnosis read $($readings[0].Reads) times: $($eps -join ' -> ')"
+        @($eps | Sort-Object -Unique).Count | Should -Be 2
+        $k = @($f | Where-Object Cause -eq 'SharedKeyPair')
+        $k.Count | Should -Be 1 -Because ($f | Format-List | Out-String)
+        $k[0].Severity | Should -Be 'Warning'
+        $k[0].Peer | Should -Be $lab.Client.PublicKey
+        ($k[0].Evidence -join ' ') | Should -Match ([regex]::Escape(($eps -join ' -> ')))
+        $k[0].CanRepair | Should -BeFalse
     }
 
     It 'PresharedKeyMismatch: the server answers, the client never accepts' {

@@ -119,7 +119,9 @@ namespace WgTroubleshoot.Checks
             {
                 var f = c.NewFinding("WGD901", Severity.Info, Cause.UpstreamFilter,
                     $"{h.Name ?? h.Peer} has never connected" + (nothing ? $" and nothing arrived on UDP {port} in {c.TraceSeconds} s." : "."), h.Peer);
-                f.Evidence = new[] { h.Reason, FirewallEvaluator.UpstreamNote };
+                // "no local firewall blocks" only when the firewall was read; else CheckNotRun says what was not judged
+                bool firewallUnknown = c.Host.Source(SourceNames.Netfilter)?.IsUnknown == true;
+                f.Evidence = new[] { h.Reason, firewallUnknown ? "The local firewall could not be read, so it is not ruled out (see the CheckNotRun finding)." : FirewallEvaluator.UpstreamNote };
                 f.Remediation = "If this client should be connected: check its Endpoint, and the cloud security group or router port forwarding in front of this host.";
                 f.FoldSummary = "have never connected" + (nothing ? $", and nothing arrived on UDP {port} in {c.TraceSeconds} s." : ".");
                 yield return f;

@@ -38,6 +38,7 @@ namespace WgTroubleshoot.Checks
             {
                 if (e.Peer == null) continue;
                 f.EndpointSamples[e.Peer] = e.Endpoints.ToList();
+                f.EndpointReads[e.Peer] = e.Reads > 0 ? e.Reads : e.Endpoints.Count;
                 f.EndpointSampleSeconds = Math.Max(f.EndpointSampleSeconds, e.Seconds);
             }
             if (c.Config != null)

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using WgTroubleshoot.Native;
 using WgTroubleshoot.Snapshot;
 using WgTroubleshoot.State;
 
@@ -11,7 +12,10 @@ namespace WgTroubleshoot.Liveness
     public sealed class EndpointReading
     {
         public string Peer { get; set; }
+        /// <summary>The endpoints read, in order, each change kept once (a run of equal reads is one entry).</summary>
         public List<string> Endpoints { get; set; } = new List<string>();
+        /// <summary>How many reads there were (0 in snapshots recorded before the count was kept: then one per entry).</summary>
+        public int Reads { get; set; }
         /// <summary>Seconds between the first and the last read.</summary>
         public double Seconds { get; set; }
     }
@@ -25,11 +29,19 @@ namespace WgTroubleshoot.Liveness
     }
 
     /// <summary>
-    /// While the sample runs, reads each interface's endpoints once a second (`wg show IF endpoints`): one public
-    /// key whose endpoint flips back and forth is two devices with one key pair.
+    /// While the sample runs, reads each interface's endpoints five times a second (`wg show IF endpoints`): one
+    /// public key whose endpoint flips back and forth is two devices with one key pair. The server takes the
+    /// endpoint of every authenticated packet, so two devices that each send once a second (keepalives) show as
+    /// turns of a fraction of a second; reads once a second, in step with them, would see only one. The reads
+    /// run on a task of their own from the start of the sample time (the other sources of the sample time run
+    /// meanwhile), on a runner of their own whose log is replayed when <see cref="EndpointWatchJoinSource"/>
+    /// joins them; with a runner that cannot be duplicated they run in line.
     /// </summary>
     public sealed class EndpointWatchSource : ISnapshotSource
     {
+        /// <summary>Time between two reads of the endpoints.</summary>
+        public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
+
         public string Name => LivenessSourceNames.EndpointWatch;
         public SnapshotStage Stage => SnapshotStage.DuringSample;
 
@@ -38,22 +50,49 @@ namespace WgTroubleshoot.Liveness
             var snap = ctx.Snapshot;
             if (ctx.Request.SampleSeconds <= 0 || snap.Interfaces.Count == 0) { ctx.Report(Name, null, SourceState.Skipped, message: "Sampling is off."); return; }
             var start = snap.Interfaces.Min(i => i.First.Taken);
-            var end = start.AddSeconds(ctx.Request.SampleSeconds - 0.5);
+            var end = start.AddSeconds(ctx.Request.SampleSeconds - 0.25);
             foreach (var i in snap.Interfaces)
                 foreach (var p in i.First.Peers.Where(p => p.PublicKey != null))
                     Add(i, p.PublicKey, p.Endpoint, 0);
-            while (!ctx.Cancel.IsCancellationRequested)
+            var names = snap.Interfaces.Select(i => i.Name).ToArray();
+            if (ctx.Runner is Native.NativeRunner)
             {
-                var next = DateTime.UtcNow.AddSeconds(1);
+                var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+                var runner = new Native.NativeRunner(log.Enqueue);
+                var w = new PendingEndpointWatch { Log = log };
+                w.Task = System.Threading.Tasks.Task.Run(() => Watch(runner, names, start, end, ctx.Cancel));
+                ctx.PendingEndpointWatch = w;
+                return;
+            }
+            Merge(snap, Watch(ctx.Runner, names, start, end, ctx.Cancel));
+        }
+
+        /// <summary>Reads the endpoints of the interfaces every <see cref="Interval"/> until <paramref name="end"/>: (interface, key, endpoint, seconds since start).</summary>
+        internal static List<Tuple<string, string, string, double>> Watch(INativeRunner runner, string[] names, DateTime start, DateTime end, System.Threading.CancellationToken cancel)
+        {
+            var seen = new List<Tuple<string, string, string, double>>();
+            while (!cancel.IsCancellationRequested)
+            {
+                var next = DateTime.UtcNow + Interval;
                 if (next > end) break;
-                ctx.Cancel.WaitHandle.WaitOne(next - DateTime.UtcNow);
-                foreach (var i in snap.Interfaces)
+                cancel.WaitHandle.WaitOne(next - DateTime.UtcNow);
+                foreach (var name in names)
                 {
-                    var r = ctx.Runner.Run(WgStateReader.WgTool, new[] { "show", i.Name, "endpoints" }, TimeSpan.FromSeconds(5));
+                    var r = runner.Run(WgStateReader.WgTool, new[] { "show", name, "endpoints" }, TimeSpan.FromSeconds(5));
                     if (!r.Success) continue;
                     double t = (DateTime.UtcNow - start).TotalSeconds;
-                    foreach (var kv in ParseEndpoints(r.StdOut)) Add(i, kv.Key, kv.Value, t);
+                    foreach (var kv in ParseEndpoints(r.StdOut)) seen.Add(Tuple.Create(name, kv.Key, kv.Value, t));
                 }
+            }
+            return seen;
+        }
+
+        internal static void Merge(HostSnapshot snap, IEnumerable<Tuple<string, string, string, double>> seen)
+        {
+            foreach (var x in seen)
+            {
+                var i = snap.Interface(x.Item1);
+                if (i != null) Add(i, x.Item2, x.Item3, x.Item4);
             }
         }
 
@@ -62,7 +101,8 @@ namespace WgTroubleshoot.Liveness
             if (string.IsNullOrEmpty(endpoint) || endpoint == "(none)") return;
             var e = i.EndpointReadings.FirstOrDefault(x => x.Peer == peer);
             if (e == null) i.EndpointReadings.Add(e = new EndpointReading { Peer = peer });
-            e.Endpoints.Add(endpoint);
+            if (e.Endpoints.Count == 0 || e.Endpoints[e.Endpoints.Count - 1] != endpoint) e.Endpoints.Add(endpoint);
+            e.Reads++;
             e.Seconds = Math.Round(t, 1);
         }
 
@@ -76,6 +116,38 @@ namespace WgTroubleshoot.Liveness
                 if (f.Length == 2) l.Add(new KeyValuePair<string, string>(f[0], f[1]));
             }
             return l;
+        }
+    }
+
+    /// <summary>The endpoint reads started by <see cref="EndpointWatchSource"/>, joined after the sample time.</summary>
+    internal sealed class PendingEndpointWatch
+    {
+        public System.Threading.Tasks.Task<List<Tuple<string, string, string, double>>> Task { get; set; }
+        public System.Collections.Concurrent.ConcurrentQueue<string> Log { get; set; }
+    }
+
+    /// <summary>Joins the endpoint reads of the sample time (bounded), replays their log and keeps them in the snapshot.</summary>
+    public sealed class EndpointWatchJoinSource : ISnapshotSource
+    {
+        public string Name => LivenessSourceNames.EndpointWatch;
+        public SnapshotStage Stage => SnapshotStage.Sample;
+
+        public void Collect(CollectContext ctx)
+        {
+            var w = ctx.PendingEndpointWatch;
+            if (w == null) return;
+            ctx.PendingEndpointWatch = null;
+            try
+            {
+                // each read is bounded (5 s) and the loop ends with the sample time: this wait is a backstop
+                if (!w.Task.Wait(TimeSpan.FromSeconds(ctx.Request.SampleSeconds + 15)))
+                    throw new WgException(ErrorIds.ToolTimedOut, System.Management.Automation.ErrorCategory.OperationTimeout, "The endpoint reads of the sample time did not end in time.", "wg");
+                EndpointWatchSource.Merge(ctx.Snapshot, w.Task.Result);
+            }
+            finally
+            {
+                while (w.Log.TryDequeue(out var line)) ctx.Verbose(line);
+            }
         }
     }
 

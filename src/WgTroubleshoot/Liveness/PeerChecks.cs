@@ -198,7 +198,7 @@ namespace WgTroubleshoot.Liveness
                 {
                     Id = "WGD430", Severity = "Warning", Cause = nameof(Cause.SharedKeyPair), Peer = kv.Key,
                     Summary = $"The endpoint of {name ?? kv.Key} flips between {string.Join(" and ", distinct)} within seconds: two devices use the same key pair and take the session from each other.",
-                    Evidence = new[] { string.Format(CultureInfo.InvariantCulture, "Live endpoint in {0} reads over {1:0.#} s: {2}", kv.Value.Count, f.EndpointSampleSeconds, string.Join(" -> ", seq)) },
+                    Evidence = new[] { string.Format(CultureInfo.InvariantCulture, "Live endpoint in {0} reads over {1:0.#} s: {2}", f.EndpointReads.TryGetValue(kv.Key, out var reads) ? reads : kv.Value.Count, f.EndpointSampleSeconds, string.Join(" -> ", seq)) },
                     Remediation = "Give every device its own key pair (wg genkey) and its own [Peer] section.",
                     CanRepair = false,
                 };

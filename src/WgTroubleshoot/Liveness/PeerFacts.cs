@@ -63,6 +63,8 @@ namespace WgTroubleshoot.Liveness
         public Dictionary<string, ProbeResult> Probes { get; set; } = new Dictionary<string, ProbeResult>(StringComparer.Ordinal);
         /// <summary>The live endpoint at each read during the sample, by public key, in order.</summary>
         public Dictionary<string, List<string>> EndpointSamples { get; set; } = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        /// <summary>How many times the endpoint was read during the sample, by public key.</summary>
+        public Dictionary<string, int> EndpointReads { get; set; } = new Dictionary<string, int>(StringComparer.Ordinal);
         /// <summary>How long the endpoint samples span.</summary>
         public double EndpointSampleSeconds { get; set; }
         /// <summary>`ip route get` of each live endpoint address, by public key.</summary>

@@ -67,6 +67,9 @@ namespace WgTroubleshoot.Snapshot
         /// <summary>Captures started during the sample time, by interface (joined after it).</summary>
         internal Dictionary<string, Sources.PendingCapture> PendingCaptures { get; } = new Dictionary<string, Sources.PendingCapture>(StringComparer.Ordinal);
 
+        /// <summary>The endpoint reads started during the sample time (joined after it).</summary>
+        internal Liveness.PendingEndpointWatch PendingEndpointWatch { get; set; }
+
         /// <summary>The exception of the live-state source when it failed as a whole (the cmdlet reports it as before).</summary>
         internal WgException StateError { get; set; }
 
@@ -136,13 +139,14 @@ namespace WgTroubleshoot.Snapshot
             new ConfigSource(),
             new CounterSource(false),
             new CaptureSource(),
+            new Liveness.EndpointWatchSource(),
             new NetfilterSource(),
             new SysctlSource(),
             new NameSource(),
             new RouteSource(),
             new SubnetRouteSource(),
             new ConntrackSource(),
-            new Liveness.EndpointWatchSource(),
+            new Liveness.EndpointWatchJoinSource(),
             new SecondSampleSource(),
             new CounterSource(true),
             new Liveness.ProbeSource(),

@@ -166,6 +166,7 @@ namespace WgTroubleshoot.Tests.Liveness
                 ["ListenPortInUse-server"] = "ListenPortInUse",
                 ["PresharedKeyMismatch-client"] = "PresharedKeyMismatch",
                 ["ResolverMissing-client"] = "ResolverMissing",
+                ["SharedKeyPair-server"] = "SharedKeyPair",
                 ["IdleKeepalive1-client"] = "Healthy",
                 ["IdleKeepalive1-server"] = "Healthy",
             };

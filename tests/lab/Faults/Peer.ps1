@@ -122,7 +122,7 @@ Register-LabFault -Name 'ListenPortInUse' -Side 'server' -Symptom 'No handshake:
     Reset-LabSession $Lab
 }
 
-Register-LabFault -Name 'SharedKeyPair' -Side 'server' -Symptom 'A second device with the client''s key pair (a wireguard-go interface wgk<random> in the client namespace, its own port, keepalive 1 s) talks to the server as well: the server''s endpoint for the client''s public key flips between two ports within seconds.' -Add {
+Register-LabFault -Name 'SharedKeyPair' -Side 'server' -Symptom 'A second device with the client''s key pair (a wireguard-go interface wgk<random> in the client namespace, its own port, keepalive 1 s) talks to the server as well; the client sends a keepalive every second too, half a second apart: the server takes the endpoint of every packet, so its endpoint for the client''s public key flips between the two ports several times a second.' -Add {
     param($Lab, $Node)
     $c = $Lab.Client; $s = $Lab.Server
     $name = New-LabPeerFaultName
@@ -132,11 +132,22 @@ Register-LabFault -Name 'SharedKeyPair' -Side 'server' -Symptom 'A second device
     $deadline = [DateTime]::UtcNow.AddSeconds(10)
     while (-not (Test-Path $sock) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
     if (-not (Test-Path $sock)) { throw "wireguard-go $name did not start" }
-    # the twin: same private key, no routes (it only keeps its session alive), keepalive 1 s; the client too
+    # the twin: same private key, no routes (it only keeps its session alive), keepalive 1 s
     $conf = "[Interface]`nPrivateKey = $($c.PrivateKey)`n`n[Peer]`nPublicKey = $($s.PublicKey)`nPresharedKey = $($Lab.PresharedKey)`nEndpoint = $($s.Underlay):$($s.ListenPort)`nAllowedIPs = 192.0.2.1/32`nPersistentKeepalive = 1`n"
     $null = Invoke-LabNative -Namespace $c.Namespace -Command 'wg', 'setconf', $name, '/dev/stdin' -StandardInput $conf
-    $null = Invoke-LabNative -Command 'ip', '-n', $c.Namespace, 'link', 'set', $name, 'up'
+    # the client: keepalive 1 s from now (turned off and on, wireguard-go sends one at once and then one a second,
+    # instead of waiting out the 25 s timer it had armed)
+    $null = Invoke-LabNative -Namespace $c.Namespace -Command 'wg', 'set', $c.Interface, 'peer', $s.PublicKey, 'persistent-keepalive', 'off'
     $null = Invoke-LabNative -Namespace $c.Namespace -Command 'wg', 'set', $c.Interface, 'peer', $s.PublicKey, 'persistent-keepalive', '1'
+    # the twin comes up half a keepalive later, so the two trains of keepalives take turns half a second apart
+    Start-Sleep -Milliseconds 500
+    $null = Invoke-LabNative -Command 'ip', '-n', $c.Namespace, 'link', 'set', $name, 'up'
+    $deadline = [DateTime]::UtcNow.AddSeconds(6)
+    do {
+        Start-Sleep -Milliseconds 100
+        $hs = (Invoke-LabNative -Namespace $c.Namespace -Command 'wg', 'show', $name, 'latest-handshakes' -AllowFailure).StdOut
+    } while ($hs -notmatch '\t[1-9]\d*\s*$' -and [DateTime]::UtcNow -lt $deadline)
+    if ($hs -notmatch '\t[1-9]\d*\s*$') { throw "the second device $name did not complete a handshake" }
 } -Remove {
     param($Lab)
     $st = $Lab.FaultState['SharedKeyPair']
