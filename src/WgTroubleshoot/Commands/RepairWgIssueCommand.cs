@@ -54,6 +54,14 @@ namespace WgTroubleshoot.Commands
                 }
                 // One repair per distinct action: two findings with the same fix are fixed once.
                 if (!done.Add(plan.Display)) continue;
+                // A repair that only a remediation policy allows (TunnelInputBlocked) is refused here, before ShouldProcess.
+                if (plan.PolicyKey != null)
+                {
+                    var refused = repairer.Repair(f);
+                    WriteWarning($"{f.Interface} {f.Cause}: {refused.Error}");
+                    WriteObject(refused);
+                    continue;
+                }
                 if (!ShouldProcess($"{f.Interface}: {f.Cause}", plan.Display))
                 {
                     // -WhatIf: show each command the remedy would run, change nothing.
