@@ -29,7 +29,7 @@ BeforeAll {
     }
     # The module's view on the side where the fault shows: the top finding must be the expected Cause, then
     # Repair-WgIssue on that finding must verify, and TCP must flow afterwards.
-    function Assert-DiagnosedAndRepaired($Lab, [string] $Fault, [string] $Cause, [switch] $NoRepair) {
+    function Assert-DiagnosedAndRepaired($Lab, [string] $Fault, [string] $Cause, [switch] $NoRepair, [switch] $Repairable) {
         $side = (Get-WgLabFault -Name $Fault).Side
         $if = if ($side -eq 'client') { $Lab.Client.Interface } else { $Lab.Server.Interface }
         $out = Invoke-WgLabPwsh -Lab $Lab -Node $side -ArgumentList $if, ([bool]$NoRepair) -TimeoutSeconds 240 -ScriptBlock {
@@ -44,7 +44,7 @@ BeforeAll {
         $top.Severity | Should -BeIn 'Warning', 'Error'
         @($diag | Where-Object Cause -eq 'KeyMismatch').Count | Should -Be 0 -Because 'it is never called a key mismatch'
         $top.Evidence.Count | Should -BeGreaterThan 0
-        if ($NoRepair) { $top.CanRepair | Should -BeFalse; return $top }
+        if ($NoRepair) { $top.CanRepair | Should -Be ([bool]$Repairable); return $top }
         $rep = @(($out | Where-Object Kind -eq 'repair').Results)
         $rep.Count | Should -BeGreaterThan 0
         $rep[0].Verified | Should -BeTrue -Because "the repair verifies ($($rep[0].Error))"
@@ -134,12 +134,51 @@ Describe 'Path and firewall faults: symptom, diagnosis, repair' -Tag Lab -Skip:$
         (Invoke-WgLabCommand -Lab $lab -Node server -Command iptables-save) | Should -Not -Match 'ufw-'
     }
 
-    It 'TunnelInputBlocked: forwarded TCP works, the server''s own tunnel address does not answer' {
+    It 'TunnelInputBlocked: forwarded TCP works, the server''s own tunnel address does not answer; repaired only by policy' {
         Add-WgLabFault -Lab $lab -Fault TunnelInputBlocked
         Assert-TcpWorks $lab 'forwarding is not affected'
         Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress -TimeoutSeconds 1 | Should -BeFalse
-        $top = Assert-DiagnosedAndRepaired $lab TunnelInputBlocked TunnelInputBlocked -NoRepair
+        $toServer = Test-WgLabTcp -Lab $lab -Node server -To $lab.Server.TunnelAddress -TimeoutSeconds 6
+        $toServer.Success | Should -BeFalse -Because 'TCP to the server itself through the tunnel is dropped'
+        $top = Assert-DiagnosedAndRepaired $lab TunnelInputBlocked TunnelInputBlocked -NoRepair -Repairable
         $top.Evidence -join ' ' | Should -Match 'policy drop of chain input \(inet wgf_in\)'
+        $top.Remediation | Should -Match 'acceptTunnelInput: true'
+        $ruleset = { (Invoke-WgLabCommand -Lab $lab -Node server -Command nft, '-s', list, ruleset) + (Invoke-WgLabCommand -Lab $lab -Node server -Command iptables-save) }
+        $before = & $ruleset
+        # Repair-WgIssue refuses it: only a policy decides what the peers may reach on this host
+        $rep = @(Invoke-WgLabPwsh -Lab $lab -Node server -ArgumentList $lab.Server.Interface -ScriptBlock {
+                param($i) Invoke-WgDiagnosis -Interface $i | Where-Object Cause -eq TunnelInputBlocked | Repair-WgIssue -Confirm:$false -WarningAction SilentlyContinue })
+        $rep.Count | Should -Be 1
+        $rep[0].Changed | Should -BeFalse
+        $rep[0].Error | Should -Match 'acceptTunnelInput'
+        # unattended, without the key (Firewall repairs allowed): reported, nothing changed, byte for byte
+        $dir = Join-Path ([System.IO.Path]::GetTempPath()) "wgt-$($lab.Id)-wgr-policy"
+        $null = New-Item -ItemType Directory -Force $dir
+        try {
+            $common = "stateFile: $dir/state.json`ninterfaces:`n  $($lab.Server.Interface):`n    allowedRepairs: [Firewall, Forwarding, Nat]`n    maxRepairsPerHour: 10`n"
+            Set-Content -LiteralPath "$dir/nokey.yaml" -Value $common
+            Set-Content -LiteralPath "$dir/key.yaml" -Value ($common + "    firewall:`n      acceptTunnelInput: true`n")
+            $r1 = @(Invoke-WgLabPwsh -Lab $lab -Node server -TimeoutSeconds 240 -Script "Invoke-WgRemediation -Policy '$dir/nokey.yaml' -Confirm:`$false -WarningAction SilentlyContinue; `$LASTEXITCODE")
+            $r1[-1] | Should -Be 3 -Because ($r1[0].Interfaces | Format-List * | Out-String)
+            $r1[0].Interfaces[0].NeedsHuman -join ' ' | Should -Match 'TunnelInputBlocked: .*reported only: the policy does not say firewall: \{ acceptTunnelInput: true \}'
+            @($r1[0].Interfaces[0].Repairs).Count | Should -Be 0
+            (& $ruleset) | Should -Be $before -Because 'a run without the key changes nothing'
+            # -WhatIf with the key: says what it would run, changes nothing
+            $w = @(Invoke-WgLabPwsh -Lab $lab -Node server -TimeoutSeconds 240 -Script "Invoke-WgRemediation -Policy '$dir/key.yaml' -WhatIf; `$LASTEXITCODE")
+            $w[0].Interfaces[0].NeedsHuman -join ' ' | Should -Match 'WhatIf: Repair-WgIssue: accept what arrives through'
+            (& $ruleset) | Should -Be $before
+            # with the key: repaired and verified; ping and TCP to the server's tunnel address work
+            $r2 = @(Invoke-WgLabPwsh -Lab $lab -Node server -TimeoutSeconds 240 -Script "Invoke-WgRemediation -Policy '$dir/key.yaml' -Confirm:`$false -WarningAction SilentlyContinue; `$LASTEXITCODE")
+            $r2[-1] | Should -Be 2 -Because (($r2[0].Interfaces | Format-List * | Out-String) + ($r2[0].Interfaces.Repairs | Format-List * | Out-String))
+            $r2[0].Interfaces[0].Repairs[0].Verified | Should -BeTrue
+            Invoke-WgLabCommand -Lab $lab -Node server -Command nft, list, table, inet, wgf_in | Should -Match "iifname `"$($lab.Server.Interface)`" accept"
+            Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress | Should -BeTrue
+            $t = Test-WgLabTcp -Lab $lab -Node server -To $lab.Server.TunnelAddress -TimeoutSeconds 10
+            $t.Success | Should -BeTrue -Because "TCP to the server's tunnel address works after the repair ($($t.Error))"
+            $t.BytesReceived | Should -Be 1048576
+            Assert-TcpWorks $lab 'forwarded TCP still works'
+        }
+        finally { Remove-Item -LiteralPath $dir -Recurse -Force -ErrorAction SilentlyContinue }
         Remove-WgLabFault -Lab $lab -Fault TunnelInputBlocked
         Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress | Should -BeTrue
     }
@@ -172,6 +211,8 @@ Describe 'Path and firewall faults: symptom, diagnosis, repair' -Tag Lab -Skip:$
         $top = Assert-DiagnosedAndRepaired $lab ReversePathFilter ReversePathFilter
         $top.Evidence -join ' ' | Should -Match 'rp_filter = 1'
         (Invoke-WgLabCommand -Lab $lab -Node server -Command sysctl, '-n', net.ipv4.conf.ens3.rp_filter).Trim() | Should -Be '2'
+        # persistent, as the forwarding repair is: the module's own sysctl.d file (the server's own /etc/sysctl.d)
+        Invoke-WgLabCommand -Lab $lab -Node server -Command cat, /etc/sysctl.d/99-wgtroubleshoot.conf | Should -Match '(?m)^net\.ipv4\.conf\.ens3\.rp_filter = 2$'
         Remove-WgLabFault -Lab $lab -Fault ReversePathFilter
         Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15 | Should -BeTrue
         Assert-TcpWorks $lab 'the fault is gone'
@@ -185,6 +226,9 @@ Describe 'Path and firewall faults: symptom, diagnosis, repair' -Tag Lab -Skip:$
         Invoke-WgLabCommand -Lab $lab -Node server -Command nft, list, table, inet, wgf_rpf | Should -Match 'oif missing counter packets [1-9]'
         $top = Assert-DiagnosedAndRepaired $lab ReversePathFilterNft ReversePathFilter -NoRepair
         $top.Evidence -join ' ' | Should -Match 'fib saddr \. iif oif missing'
+        # what decides is named, and it is report only (the field table gives no safe change of another tool's rule)
+        $top.Evidence -join ' ' | Should -Match 'Decided by: nftables: fib saddr \. iif oif missing .*report only'
+        $top.Remediation | Should -Match '^Not repaired automatically \(report only\)'
         Remove-WgLabFault -Lab $lab -Fault ReversePathFilterNft
         Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15 | Should -BeTrue
         Assert-TcpWorks $lab 'the fault is gone'
@@ -202,16 +246,28 @@ Describe 'Path and firewall faults: symptom, diagnosis, repair' -Tag Lab -Skip:$
         Assert-TcpWorks $lab 'the fault is gone'
     }
 
-    # Last: its repair masquerades out of the real uplink and stays, which would hide the symptom of a
-    # later fault that removes the lab's own NAT (HookRulesMissing).
-    It 'NatWrongInterface: the masquerade names eth0, the uplink is ens3, its counter stays 0' {
+    It 'NatWrongInterface: the PostUp masquerade names eth0, the uplink is ens3; the repair rewrites the rule and the line' {
         Add-WgLabFault -Lab $lab -Fault NatWrongInterface
         Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress | Should -BeTrue
         Assert-TcpFails $lab 'nothing is masqueraded'
-        Invoke-WgLabCommand -Lab $lab -Node server -Command nft, list, table, ip, wgtlab_nat | Should -Match 'oifname "eth0" counter packets 0 bytes 0 masquerade'
+        (Invoke-WgLabCommand -Lab $lab -Node server -Command iptables-save, '-c', '-t', 'nat') | Should -Match '\[0:0\] -A POSTROUTING -s \S+ -o eth0 -j MASQUERADE'
         Invoke-WgLabCommand -Lab $lab -Node server -Command ip, route, show, default | Should -Match 'dev ens3'
+        $cfgBefore = [System.IO.File]::ReadAllText($lab.Server.HostConfigPath)
+        $cfgBefore | Should -Match '(?m)^PostUp = iptables -t nat -A POSTROUTING -s \S+ -o eth0 -j MASQUERADE$'
         $top = Assert-DiagnosedAndRepaired $lab NatWrongInterface NatMissing
         $top.Summary | Should -Match 'names eth0, which is not the uplink ens3'
+        # one masquerade, naming the uplink: the wrong rule was rewritten, no second one added beside it
+        $nat = @((Invoke-WgLabCommand -Lab $lab -Node server -Command iptables-save, '-t', 'nat') -split "`n" | Where-Object { $_ -match 'MASQUERADE' })
+        $nat.Count | Should -Be 1 -Because ($nat -join "`n")
+        $nat[0] | Should -Match '-o ens3 -j MASQUERADE'
+        $nft = Invoke-WgLabCommand -Lab $lab -Node server -Command nft, list, ruleset
+        $nft | Should -Not -Match 'wgtroubleshoot_' -Because 'no table of its own beside the rewritten rule'
+        (Invoke-WgLabCommand -Lab $lab -Node server -Command nft, list, table, ip, wgtlab_nat) | Should -Not -Match 'masquerade'
+        # the PostUp (and PostDown) line names the uplink; every other byte of the file is kept
+        $cfgAfter = [System.IO.File]::ReadAllText($lab.Server.HostConfigPath)
+        $cfgAfter | Should -Match '(?m)^PostUp = iptables -t nat -A POSTROUTING -s \S+ -o ens3 -j MASQUERADE$'
+        $cfgAfter | Should -BeExactly ($cfgBefore.Replace('-o eth0', '-o ens3'))
+        Test-Path -LiteralPath "$($lab.Server.HostConfigPath).bak" | Should -BeTrue
         Remove-WgLabFault -Lab $lab -Fault NatWrongInterface
         Assert-TcpWorks $lab 'the fault is gone'
     }

@@ -50,10 +50,27 @@ Describe 'Peer and key faults: symptom first, then the Cause' -Tag Lab -Skip:$La
         $hs = Get-WgLabHandshake -Lab $lab -Node client
         ([DateTime]::UtcNow - $hs[0].LatestHandshake).TotalSeconds | Should -BeLessThan 150
         Test-WgLabPing -Lab $lab -To $lab.Server.TunnelAddress | Should -BeFalse
-        $f = @(Invoke-Child client { Invoke-WgDiagnosis })
+        # the diagnosis, then Repair-WgIssue on its top finding: no -Force, the probe proved it one-way
+        $out = @(Invoke-Child client {
+                $d = @(Invoke-WgDiagnosis)
+                [pscustomobject]@{ Kind = 'diagnosis'; Findings = $d }
+                if ($d[0].Cause -eq 'StaleEndpoint') { [pscustomobject]@{ Kind = 'repair'; Results = @($d[0] | Repair-WgIssue -Confirm:$false) } }
+            })
+        $f = @(($out | Where-Object Kind -eq 'diagnosis').Findings)
         $f[0].Cause | Should -Be 'StaleEndpoint' -Because ($f | Format-List | Out-String)
         $f[0].Severity | Should -Be 'Error'
         ($f[0].Evidence -join ' ') | Should -Match 'Liveness probe: one ICMP echo to 192\.0\.2\.1 .*nothing came back'
+        $f[0].CanRepair | Should -BeTrue
+        $f[0].RepairData | Should -Contain 'OneWay=true'
+        $rep = @(($out | Where-Object Kind -eq 'repair').Results)
+        $rep.Count | Should -Be 1
+        $rep[0].Changed | Should -BeTrue -Because "the endpoint is re-resolved without -Force ($($rep[0].Error))"
+        $rep[0].Verified | Should -BeTrue -Because "the repair verifies ($($rep[0].Error); $($rep[0].After))"
+        (Lab client 'wg', 'show', $lab.Client.Interface, 'endpoints').StdOut | Should -Match ([regex]::Escape("$($lab.Server.MovedUnderlay):$($lab.Server.ListenPort)"))
+        $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15
+        $t = Test-WgLabTcp -Lab $lab -TimeoutSeconds 15
+        $t.Success | Should -BeTrue -Because "TCP flows through the tunnel after the repair ($($t.Error))"
+        $t.BytesReceived | Should -Be 1048576
     }
 
     It 'AllowedIpsConflict: another peer took the client''s prefix live' {

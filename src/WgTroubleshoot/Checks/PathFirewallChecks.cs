@@ -181,7 +181,14 @@ namespace WgTroubleshoot.Checks
                 f.RepairData = new[] { "Interface=" + c.Name, "Uplink=" + uplink, "RpFilter=2" };
             }
             else
-                f.Remediation = "Make the check loose (nft: fib saddr oif missing drop, without . iif; firewalld: IPv6_rpfilter=loose) or route the peers back out of " + uplink + " (wg-quick's fwmark rules with src_valid_mark=1).";
+            {
+                // What decides here is a firewall rule, not the sysctl: rp_filter = 2 would not let the packets
+                // through, and the rule belongs to a ruleset another tool (firewalld, a distribution's nftables.conf)
+                // writes and rewrites. Report only: the field table names no safe unattended change of it.
+                f.Evidence = f.Evidence.Concat(new[] { "Decided by: " + rules[0] + (rp.Strict ? $" (and {rp})" : "") + "; report only: the rule belongs to the host's firewall configuration." }).ToArray();
+                f.Remediation = $"Not repaired automatically (report only): the strict reverse-path rule decides ({rules[0]}). Make it loose where the firewall is configured (nft: fib saddr oif missing drop, without . iif; firewalld: IPv6_rpfilter=loose) or route the peers back out of {uplink} (wg-quick's fwmark rules with src_valid_mark=1)"
+                    + (rp.Strict ? $"; net.ipv4.conf.{uplink}.rp_filter = 2 as well." : ".");
+            }
             yield return f;
         }
     }
@@ -218,6 +225,10 @@ namespace WgTroubleshoot.Checks
                     $"{b.Name} input from {c.Name}: ICMP, TCP 22 and UDP 53 dropped by: {r0.DecidingRule}{PathFacts.Where(r0)}; no rule accepts iifname {c.Name}.",
                 }.Concat(results.SelectMany(r => r.RelevantConditional).Select(r => r.Text).Distinct().Select(t => "A rule that may let some of it through: " + t)).ToArray();
                 f.Remediation = $"If the peers should reach this host: add an accept for iifname \"{c.Name}\" (or for the one service) before the drop in {r0.DecidingBaseChain?.Name ?? "the input chain"}. Not repaired automatically: what the peers may reach on this host is a policy decision.";
+                // Repaired only by Invoke-WgRemediation when the policy says so (PathRepairs.TunnelInputPolicyKey);
+                // Repair-WgIssue refuses it. The finding is reported in any case.
+                f.CanRepair = true;
+                f.RepairData = new[] { "Interface=" + c.Name };
                 yield return f;
             }
         }

@@ -48,7 +48,9 @@ namespace WgTroubleshoot.Checks
                 g.Evidence = new[] { s.Reason, hs != null ? "Handshake: " + hs.Reason : "No handshake data." };
                 g.Remediation = $"Update-WgEndpoint -Interface {c.Name} -PublicKey {cp.PublicKey}" + (broken ? "" : " -Force");
                 g.CanRepair = true;
-                g.RepairData = new[] { "Interface=" + c.Name, "PublicKey=" + cp.PublicKey };
+                // proven one-way by the liveness probe (a fresh session, data out, nothing back): safe without -Force
+                bool oneWay = hs != null && hs.Status == nameof(HandshakeStatus.Healthy) && hs.OneWay;
+                g.RepairData = oneWay ? new[] { "Interface=" + c.Name, "PublicKey=" + cp.PublicKey, "OneWay=true" } : new[] { "Interface=" + c.Name, "PublicKey=" + cp.PublicKey };
                 yield return g;
             }
         }

@@ -68,6 +68,8 @@ namespace WgTroubleshoot.Diagnosis
                 }
                 // One repair per distinct action: two findings with the same fix are fixed once.
                 if (!done.Add(plan.Display)) continue;
+                // A repair that only a remediation policy allows (TunnelInputBlocked) is refused here, before ShouldProcess.
+                if (plan.PolicyKey != null) { yield return Repair(f); continue; }
                 if (admit != null && !admit(f, plan)) continue;
                 RepairResult result;
                 WgException error = null;
@@ -89,7 +91,10 @@ namespace WgTroubleshoot.Diagnosis
         public RepairResult Repair(FindingRef f) => Repair(f, null);
 
         /// <param name="shouldProcess">Asked for every command of the remedy; null: run them (the caller already asked).</param>
-        public RepairResult Repair(FindingRef f, Func<string, string, bool> shouldProcess)
+        public RepairResult Repair(FindingRef f, Func<string, string, bool> shouldProcess) => Repair(f, shouldProcess, false);
+
+        /// <param name="policyAllows">True when a remediation policy allowed this repair (a plan with a <see cref="RemedyPlan.PolicyKey"/> runs only then).</param>
+        public RepairResult Repair(FindingRef f, Func<string, string, bool> shouldProcess, bool policyAllows)
         {
             var result = new RepairResult { FindingId = f.Id, Cause = f.Cause, Interface = f.Interface, Peer = f.Peer, Action = f.Remediation };
             var plan = RemedyCatalog.Plan(f, out var refusal);
@@ -101,6 +106,11 @@ namespace WgTroubleshoot.Diagnosis
                 return result;
             }
             result.Action = plan.Display;
+            if (plan.PolicyKey != null && !policyAllows)
+            {
+                result.Error = $"Not repaired: the {f.Cause} repair runs only when a remediation policy allows it ({plan.PolicyKey}, Invoke-WgRemediation). {f.Cause} is reported; what the peers may reach on this host is a policy decision.";
+                return result;
+            }
             Privilege.Demand("Repairing " + f.Cause);
 
             var before = _diagnose(f.Interface);

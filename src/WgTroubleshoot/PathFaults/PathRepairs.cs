@@ -31,8 +31,11 @@ namespace WgTroubleshoot.PathFaults
         public static readonly string[] Causes =
         {
             nameof(Cause.FirewallBlocksReplies), nameof(Cause.ForwardPathBlocked), nameof(Cause.ReversePathFilter),
-            nameof(Cause.HookRulesMissing), nameof(Cause.StaleConntrack),
+            nameof(Cause.HookRulesMissing), nameof(Cause.StaleConntrack), nameof(Cause.TunnelInputBlocked),
         };
+
+        /// <summary>The policy key that alone allows the TunnelInputBlocked repair (what the peers may reach on this host is a policy decision).</summary>
+        public const string TunnelInputPolicyKey = "firewall: { acceptTunnelInput: true }";
 
         public static bool Handles(FindingRef f) => f != null && Causes.Contains(f.Cause);
 
@@ -43,8 +46,9 @@ namespace WgTroubleshoot.PathFaults
             {
                 case nameof(Cause.FirewallBlocksReplies): return $"accept UDP from port {f.Data("Port")} in every output chain that drops it ({f.Data("Backend")})";
                 case nameof(Cause.ForwardPathBlocked): return $"accept {f.Interface} to the uplink and its replies in the forward chains that drop them (DOCKER-USER first where it exists; ufw route allow under ufw)";
-                case nameof(Cause.ReversePathFilter): return $"sysctl -w net.ipv4.conf.{f.Data("Uplink")}.rp_filter=2";
+                case nameof(Cause.ReversePathFilter): return $"sysctl -w net.ipv4.conf.{f.Data("Uplink")}.rp_filter=2, and the same in /etc/sysctl.d/{SysctlSettings.OwnFileName}";
                 case nameof(Cause.HookRulesMissing): return $"re-apply the missing rules of {f.Interface}'s PostUp";
+                case nameof(Cause.TunnelInputBlocked): return $"accept what arrives through {f.Interface} at the top of every input chain that drops it (ufw allow in on {f.Interface} under ufw); only when the remediation policy says {TunnelInputPolicyKey} (Invoke-WgRemediation)";
                 case nameof(Cause.StaleConntrack): return $"conntrack -D -p udp --orig-src {f.Data("OrigSrc")} --orig-dst {f.Data("OrigDst")} --sport {f.Data("OrigSport")} --dport {f.Data("OrigDport")}";
                 default: return null;
             }
@@ -62,6 +66,7 @@ namespace WgTroubleshoot.PathFaults
                 case nameof(Cause.ReversePathFilter): return new[] { LoosenReversePath(ctx, f) };
                 case nameof(Cause.HookRulesMissing): return new[] { ReapplyHooks(ctx, f) };
                 case nameof(Cause.StaleConntrack): return new[] { DeleteConntrack(ctx, f) };
+                case nameof(Cause.TunnelInputBlocked): return new[] { AllowTunnelInput(ctx, f) };
                 default: throw Invalid("the cause " + f.Cause);
             }
         }
@@ -90,6 +95,20 @@ namespace WgTroubleshoot.PathFaults
                 _rec = _rec ?? _ctx.Transaction.Begin(_what, _what, null);
                 _ctx.Transaction.Run(_rec, _what, command, undo);
                 Done.Add(command);
+            }
+
+            /// <summary>True when any command ran or any file was written.</summary>
+            public bool Any => Done.Count > 0 || _files > 0;
+            private int _files;
+
+            /// <summary>Writes a whole file (sysctl.d) through the transaction, offered to ShouldProcess as <paramref name="display"/>.</summary>
+            public void WriteFile(string path, string text, string display)
+            {
+                if (!_ctx.ShouldProcess(display, _what)) return;
+                if (!_checked) { Privilege.Demand(_what); _checked = true; }
+                _rec = _rec ?? _ctx.Transaction.Begin(_what, _what, null);
+                _ctx.Transaction.WriteFile(_rec, path, text);
+                _files++;
             }
 
             public ChangeRecord ToRecord(string target, string action, string before, string after, IEnumerable<string> notes = null)
@@ -169,6 +188,53 @@ namespace WgTroubleshoot.PathFaults
             return tx.ToRecord(f.Interface, "Allow WireGuard's replies out", "output drops UDP from port " + ps, "accepted", notes);
         }
 
+        /// <summary>
+        /// TunnelInputBlocked: an accept for the tunnel interface at the top of every input base chain that drops
+        /// what arrives through it (ICMP, TCP 22, UDP 53, as the check walks them), in every backend that drops
+        /// (nftables, iptables-nft, iptables-legacy); under an active ufw its own `ufw allow in on IF`.
+        /// </summary>
+        private static ChangeRecord AllowTunnelInput(RemedyContext ctx, FindingRef f)
+        {
+            var runner = ctx.Runner;
+            var wg = f.Interface;
+            const string action = "Accept what arrives through the tunnel";
+            var tx = new Tx(ctx, action + " (" + wg + ")");
+            var notes = new List<string>();
+            var backends = ReadFirewall(runner);
+            var ufw = backends.FirstOrDefault(b => b.Ufw != null && b.Active);
+            bool ufwDone = false;
+            var probes = new[]
+            {
+                new Probe { Protocol = "icmp", InInterface = wg },
+                new Probe { Protocol = "tcp", Port = 22, InInterface = wg },
+                new Probe { Protocol = "udp", Port = 53, InInterface = wg },
+            };
+            foreach (var b in backends.Where(b => b.Nft != null || (b.Iptables != null && !b.Iptables.IsIPv6)))
+            {
+                var blocking = new List<FwChain>();
+                foreach (var p in probes)
+                    foreach (var c in ChainWalker.Walk(Chains(b, p), p).BlockingBaseChains)
+                        if (!blocking.Contains(c)) blocking.Add(c);
+                if (blocking.Count == 0) continue;
+                if (b.Iptables != null && ufw != null && b.Iptables.Chain("filter", "ufw-user-input") != null)
+                {
+                    if (ufwDone) continue;
+                    tx.Apply(new NativeCommand("ufw", "allow", "in", "on", wg), new[] { new NativeCommand("ufw", "delete", "allow", "in", "on", wg) });
+                    notes.Add($"ufw: allow in on {wg}");
+                    ufwDone = true;
+                    continue;
+                }
+                foreach (var c in blocking)
+                {
+                    if (b.Nft != null) NftInsert(tx, c, "iifname", "\"" + wg + "\"", "accept");
+                    else IptablesInsert(tx, b.Tool, c.Table, c.Name, "-i", wg, "-j", "ACCEPT");
+                    notes.Add($"{b.Name}: accept iifname {wg} at the top of {c.Describe()}");
+                }
+            }
+            if (tx.Done.Count == 0) return Tx.Unchanged(wg, action, "no input chain drops what arrives through " + wg + " now");
+            return tx.ToRecord(wg, action, "input drops what arrives through " + wg, "accepted", notes);
+        }
+
         private static ChangeRecord OpenForwardPath(RemedyContext ctx, FindingRef f)
         {
             var runner = ctx.Runner;
@@ -219,20 +285,58 @@ namespace WgTroubleshoot.PathFaults
             return tx.ToRecord(wg, "Open the forward path", "forward path drops " + wg, "accepted", notes);
         }
 
+        /// <summary>
+        /// rp_filter = 2 (loose) for the uplink, now and in the module's own sysctl.d file (the file Enable-WgForwarding
+        /// writes, other lines kept), in one transaction. The kernel applies the larger of conf.all and conf.UPLINK,
+        /// and 2 is the largest, so the uplink's own key decides whatever conf.all says; conf.all is left alone
+        /// (loosening every link is more than the fault needs).
+        /// </summary>
         private static ChangeRecord LoosenReversePath(RemedyContext ctx, FindingRef f)
         {
-            var runner = ctx.Runner;
             var uplink = f.Data("Uplink");
             if (uplink == null || !IfName.IsMatch(uplink) || uplink == "all" || uplink == "default") throw Invalid("the uplink");
             var sys = new SysctlSettings();
+            // a link name with a dot (a VLAN, eth0.100) needs the slash form: the dots would split the name
+            bool dotted = uplink.IndexOf('.') >= 0;
             var key = $"net.ipv4.conf.{uplink}.rp_filter";
-            var before = sys.ReadRuntime(key);
+            var arg = dotted ? $"net/ipv4/conf/{uplink}/rp_filter" : key;
+            string before;
+            try { before = System.IO.File.Exists(System.IO.Path.Combine(sys.ProcSys, "net/ipv4/conf", uplink, "rp_filter")) ? System.IO.File.ReadAllText(System.IO.Path.Combine(sys.ProcSys, "net/ipv4/conf", uplink, "rp_filter")).Trim() : null; }
+            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException) { before = null; }
             if (before == null) throw new WgException(ErrorIds.InterfaceNotFound, ErrorCategory.ObjectNotFound, $"{key} does not exist: {uplink} is not a link here.", uplink);
-            if (before.Trim() == "2") return Tx.Unchanged(uplink, "Loose reverse-path filtering", key + " = 2");
+            var notes = new List<string>();
             var tx = new Tx(ctx, "Loose reverse-path filtering on " + uplink);
-            tx.Apply(new NativeCommand("sysctl", "-w", key + "=2"), new[] { new NativeCommand("sysctl", "-w", key + "=" + before.Trim()) });
-            return tx.ToRecord(uplink, "Loose reverse-path filtering", key + " = " + before.Trim(), key + " = 2",
-                new[] { "Runtime only: add " + key + " = 2 to a file in /etc/sysctl.d to keep it after a reboot." });
+            if (before != "2")
+                tx.Apply(new NativeCommand("sysctl", "-w", arg + "=2"), new[] { new NativeCommand("sysctl", "-w", arg + "=" + before) });
+
+            // Persistent: the same file and handling as the forwarding repair (atomic write with a backup, undone
+            // with the rest of the transaction while the file still holds what was written).
+            var path = sys.OwnFile;
+            if (dotted)
+                notes.Add($"Not made persistent: {uplink} has a dot in its name; add '{arg} = 2' to a file in /etc/sysctl.d by hand.");
+            else
+            {
+                string existing;
+                try { existing = System.IO.File.Exists(path) ? System.IO.File.ReadAllText(path) : null; }
+                catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException)
+                {
+                    throw new WgException(ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied, $"{path} cannot be read: {ex.Message}", path, ex);
+                }
+                var text = SysctlSettings.WithSettings(existing, new Dictionary<string, string> { [key] = "2" });
+                if (text != existing)
+                {
+                    tx.WriteFile(path, text, (existing == null ? "create " : "rewrite ") + path + ": " + key + " = 2");
+                    notes.Add($"{path}: {key} = 2 (applied at boot by sysctl --system / systemd-sysctl).");
+                }
+                else notes.Add($"{path} already sets {key} = 2.");
+                // a file read after ours (sysctl.conf comes last) that sets the key again wins at boot
+                var wins = sys.ReadPersistent(key);
+                if (wins != null && wins.Value != "2" && !string.Equals(wins.File, path, StringComparison.Ordinal))
+                    notes.Add($"{wins} is read after {path} and wins at boot: change it there too.");
+            }
+            if (!tx.Any) return Tx.Unchanged(uplink, "Loose reverse-path filtering", key + " = 2, now and in " + path);
+            return tx.ToRecord(uplink, "Loose reverse-path filtering", key + " = " + before + (tx.Done.Count == 0 ? " (not in " + path + ")" : ""),
+                key + " = 2, now and in " + path, notes);
         }
 
         private static ChangeRecord ReapplyHooks(RemedyContext ctx, FindingRef f)

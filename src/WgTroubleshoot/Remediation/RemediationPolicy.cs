@@ -72,6 +72,12 @@ namespace WgTroubleshoot.Remediation
         /// <summary>True: endpoints given as host names are resolved again, as wireguard-tools' reresolve-dns does.</summary>
         public bool? ReresolveEndpoints { get; internal set; }
 
+        /// <summary>
+        /// firewall: { acceptTunnelInput: true }: TunnelInputBlocked is repaired (an accept for the tunnel interface in
+        /// the input chains that drop it). Without it the finding is only reported, whatever allowedRepairs says.
+        /// </summary>
+        public bool? AcceptTunnelInput { get; internal set; }
+
         /// <summary>The repairs that may run without asking; empty: report only.</summary>
         public RepairKind[] AllowedRepairs { get; internal set; } = new RepairKind[0];
 
@@ -99,8 +105,9 @@ namespace WgTroubleshoot.Remediation
         private static readonly string[] ReportKeys = { "format" };
         private static readonly string[] InterfaceKeys =
         {
-            "maxHandshakeAgeSeconds", "mtu", "forwarding", "nat", "firewallPort", "reresolveEndpoints", "allowedRepairs", "maxRepairsPerHour",
+            "maxHandshakeAgeSeconds", "mtu", "forwarding", "nat", "firewallPort", "reresolveEndpoints", "allowedRepairs", "maxRepairsPerHour", "firewall",
         };
+        private static readonly string[] FirewallKeys = { "acceptTunnelInput" };
         private static readonly Regex Integer = new Regex(@"^[-+]?[0-9]+$", RegexOptions.CultureInvariant);
 
         /// <summary>A policy file larger than this is refused before it is read (WgPolicyInvalid).</summary>
@@ -268,6 +275,12 @@ namespace WgTroubleshoot.Remediation
                         case "reresolveEndpoints": p.ReresolveEndpoints = Bool(value, key); break;
                         case "maxRepairsPerHour": p.MaxRepairsPerHour = Int(value, key, 0, 60); break;
                         case "allowedRepairs": p.AllowedRepairs = Repairs(value); break;
+                        case "firewall":
+                            if (value.IsNull) break;
+                            if (value.Kind != YamlTreeKind.Mapping) throw Error(value, $"'firewall' must be a mapping (firewall: {{ acceptTunnelInput: true }}), not {Describe(value)}.");
+                            foreach (var (fk, fv) in Entries(value, FirewallKeys, $"under 'firewall' of interface '{name}'"))
+                                if (fk == "acceptTunnelInput") p.AcceptTunnelInput = Bool(fv, fk);
+                            break;
                     }
                 }
                 return p;

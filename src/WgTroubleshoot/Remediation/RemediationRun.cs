@@ -123,9 +123,13 @@ namespace WgTroubleshoot.Remediation
                     bool allowed = call.Unattended && ip.Allows(kind);
                     // reresolveEndpoints: true is the re-resolving repair itself; false forbids it whatever allowedRepairs says.
                     if (kind == RepairKind.Endpoint && ip.ReresolveEndpoints.HasValue) allowed = ip.ReresolveEndpoints.Value && ip.MaxRepairsPerHour > 0;
+                    // A repair that only its own policy key allows (TunnelInputBlocked: firewall: { acceptTunnelInput: true }).
+                    bool byKey = call.PolicyKey != null;
+                    if (byKey) allowed = ip.AcceptTunnelInput == true && ip.MaxRepairsPerHour > 0;
                     if (!allowed)
                     {
-                        needs.Add($"{f.Cause}: {f.Summary} (" + (kind == RepairKind.Endpoint && ip.ReresolveEndpoints == false
+                        needs.Add($"{f.Cause}: {f.Summary} (" + (byKey ? $"reported only: the policy does not say {call.PolicyKey})"
+                            : kind == RepairKind.Endpoint && ip.ReresolveEndpoints == false
                             ? "the policy does not re-resolve endpoints: reresolveEndpoints: false)" : $"the policy does not allow {kind} repairs)"));
                         continue;
                     }
@@ -146,7 +150,7 @@ namespace WgTroubleshoot.Remediation
                         continue;
                     }
                     RepairResult result = null;
-                    try { result = _repairer.Repair(fref); }
+                    try { result = _repairer.Repair(fref, null, policyAllows: true); }
                     finally { state.Complete(result == null || result.Changed); } // a repair that threw stays counted
                     repairs.Add(result);
                     if (!result.Verified) needs.Add($"{f.Cause}: repair not verified: {result.Error ?? result.After}");

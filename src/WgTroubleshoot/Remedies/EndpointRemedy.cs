@@ -25,6 +25,49 @@ namespace WgTroubleshoot.Remedies
             return records;
         }
 
+        /// <summary>
+        /// The StaleEndpoint repair when the diagnosis' liveness probe proved the peer one-way (data out, nothing
+        /// back) while its handshake is still fresh: reresolve-dns.sh's 135 s rule would leave it alone, but a fresh
+        /// handshake proves nothing about the last two minutes. The name is resolved again here and one probe is sent
+        /// again, live, after ShouldProcess and before the change: only a peer that still does not answer and whose
+        /// name resolves elsewhere is pointed at the new address (no -Force needed). A peer that answers now is left alone.
+        /// </summary>
+        public static List<ChangeRecord> UpdateOneWay(RemedyContext ctx, string iface, string publicKey)
+        {
+            var records = new List<ChangeRecord>();
+            foreach (var s in Review(ctx.Runner, new[] { iface }, new[] { publicKey }, ctx.Error, ctx.Warn, ctx.Verbose))
+            {
+                var record = EndpointChecker.ShouldUpdate(s, false) ? Apply(ctx, s, false)
+                    : Apply(ctx, s, s.Status == nameof(EndpointState.Drifted), () => ProbeStillOneWay(ctx, s.Interface, s.Peer));
+                if (record != null) records.Add(record);
+            }
+            return records;
+        }
+
+        /// <summary>One liveness probe of the peer, now: null when it proved one-way (sent, nothing came back), else why not.</summary>
+        internal static string ProbeStillOneWay(RemedyContext ctx, string iface, string publicKey)
+        {
+            var reader = new WgStateReader(ctx.Runner);
+            var devices = reader.Read(new[] { iface }, _ => { });
+            if (devices.Count != 1) return $"{iface} is not a live WireGuard interface";
+            reader.AddLinkDetails(devices);
+            var peer = devices[0].Peers.FirstOrDefault(p => p.PublicKey == publicKey);
+            if (peer == null) return "the peer is not on the live interface";
+            var probe = new Liveness.TunnelProbe(ctx.Runner, name =>
+            {
+                var d = reader.Read(new[] { name }, _ => { });
+                if (d.Count != 1) return null;
+                var m = new Dictionary<string, Liveness.PeerCounters>(StringComparer.Ordinal);
+                foreach (var p in d[0].Peers) if (p.PublicKey != null && !m.ContainsKey(p.PublicKey)) m.Add(p.PublicKey, new Liveness.PeerCounters(p.RxBytes, p.TxBytes, p.Endpoint));
+                return m;
+            }, ctx.Verbose);
+            var r = probe.Run(iface, new[] { peer }, devices[0].Interface.Addresses).FirstOrDefault();
+            if (r == null) return "no probe result";
+            ctx.Verbose(r.Evidence);
+            if (!r.WasSent) return "the probe could not be sent: " + r.NotSentReason;
+            return r.Answered ? "the peer answers the probe now: " + r.Evidence : null;
+        }
+
         /// <summary>The walk shared with Test-WgEndpoint: live interfaces, their configs, host-name peers.</summary>
         public static List<EndpointStatus> Review(INativeRunner runner, string[] interfaces, string[] publicKeys,
             Action<WgException> error, Action<string> warn, Action<string> verbose)
@@ -76,7 +119,10 @@ namespace WgTroubleshoot.Remedies
         /// Points a drifted peer at the address its name resolves to now (reresolve-dns.sh's rule: only when the
         /// handshake is older than 135 s, unless forced). Returns the change record, or null when ShouldProcess declined.
         /// </summary>
-        public static ChangeRecord Apply(RemedyContext ctx, EndpointStatus s, bool force)
+        public static ChangeRecord Apply(RemedyContext ctx, EndpointStatus s, bool force) => Apply(ctx, s, force, null);
+
+        /// <param name="confirm">Runs after ShouldProcess and before the change; a non-null answer (the reason) leaves the peer alone.</param>
+        private static ChangeRecord Apply(RemedyContext ctx, EndpointStatus s, bool force, Func<string> confirm)
         {
             var target = $"{s.Interface} peer {s.Name ?? s.Peer}";
             const string action = "Re-resolve endpoint";
@@ -92,6 +138,13 @@ namespace WgTroubleshoot.Remedies
             if (!ctx.ShouldProcess(set.CommandLine, $"Point {target} at {s.RecommendedEndpoint} ('{s.Host}' resolves there now; it sends to {s.LiveEndpoint ?? "(none)"})"))
                 return null;
             Privilege.Demand("Updating a WireGuard endpoint");
+            var refused = confirm?.Invoke();
+            if (refused != null)
+            {
+                var why = $"drifted, latest handshake {Format.Age(s.HandshakeAge)}; not one-way now ({refused}): left alone; use Update-WgEndpoint -Force to update anyway";
+                ctx.Verbose($"{target}: {why}");
+                return Transaction.Unchanged(target, action, $"endpoint {s.LiveEndpoint ?? "(none)"}; {why}");
+            }
             var undo = s.LiveEndpoint == null ? new NativeCommand[0]
                 : new[] { new NativeCommand(WgStateReader.WgTool, "set", s.Interface, "peer", s.Peer, "endpoint", s.LiveEndpoint) };
             var rec = ctx.Transaction.Begin(target, action, $"endpoint {s.LiveEndpoint ?? "(none)"}");

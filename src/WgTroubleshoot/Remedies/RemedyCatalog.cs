@@ -23,6 +23,11 @@ namespace WgTroubleshoot.Remedies
         public string Display { get; internal set; }
         /// <summary>The validated parameters, by name.</summary>
         public IReadOnlyDictionary<string, string> Data { get; internal set; }
+        /// <summary>
+        /// Not null for a repair that only a remediation policy key allows (never allowedRepairs alone, never
+        /// Repair-WgIssue): the key, as the policy writes it.
+        /// </summary>
+        public string PolicyKey { get; internal set; }
         internal Func<RemedyContext, IList<ChangeRecord>> Run { get; set; }
         /// <summary>
         /// What the verification checks on the new snapshot besides rerunning the checks (for a cause only
@@ -49,6 +54,7 @@ namespace WgTroubleshoot.Remedies
             public string Cause;
             public RepairKind Kind;
             public bool Unattended;
+            public string PolicyKey;
             public Dictionary<string, Func<string, bool>> Keys;
             public string[] Required = new string[0];
             public Func<FindingRef, Dictionary<string, string>, (string Display, Func<RemedyContext, IList<ChangeRecord>> Run)> Build;
@@ -125,12 +131,16 @@ namespace WgTroubleshoot.Remedies
                 new Entry
                 {
                     Cause = nameof(Cause.StaleEndpoint), Kind = RepairKind.Endpoint, Unattended = true,
-                    Keys = new Dictionary<string, Func<string, bool>>(StringComparer.Ordinal) { ["Interface"] = IsIface, ["PublicKey"] = Keys.WgKey.IsValid },
+                    // OneWay=true: the diagnosis' liveness probe proved data goes out and nothing comes back. Then the
+                    // fresh-handshake rule (135 s) does not hold the repair back: the name is resolved again and the
+                    // probe repeated live before the endpoint is set (EndpointRemedy.UpdateOneWay), without -Force.
+                    Keys = new Dictionary<string, Func<string, bool>>(StringComparer.Ordinal) { ["Interface"] = IsIface, ["PublicKey"] = Keys.WgKey.IsValid, ["OneWay"] = v => v == "true" },
                     Build = (f, d) =>
                     {
                         var key = d.TryGetValue("PublicKey", out var k) ? k : f.Peer;
-                        var display = "Update-WgEndpoint -Interface " + f.Interface + " -PublicKey " + Quote(key);
-                        return (display, ctx => EndpointRemedy.Update(ctx, new[] { f.Interface }, new[] { key }, false));
+                        bool oneWay = d.ContainsKey("OneWay");
+                        var display = "Update-WgEndpoint -Interface " + f.Interface + " -PublicKey " + Quote(key) + (oneWay ? " -Force" : "");
+                        return (display, ctx => oneWay ? EndpointRemedy.UpdateOneWay(ctx, f.Interface, key) : EndpointRemedy.Update(ctx, new[] { f.Interface }, new[] { key }, false));
                     },
                 },
                 new Entry { Cause = nameof(Cause.ForwardingDisabled), Kind = RepairKind.Forwarding, Unattended = true, Keys = forwardingKeys, Build = Forwarding(false) },
@@ -142,6 +152,13 @@ namespace WgTroubleshoot.Remedies
                 {
                     Cause = nameof(Cause.ReversePathFilter), Kind = RepairKind.Forwarding, Unattended = true, Required = new[] { "Uplink" },
                     Keys = new Dictionary<string, Func<string, bool>>(StringComparer.Ordinal) { ["Interface"] = IsIface, ["Uplink"] = IsIface, ["RpFilter"] = v => v == "2" },
+                    Build = Path,
+                },
+                new Entry
+                {
+                    // What the peers may reach on this host is a policy decision: only the policy key allows it.
+                    Cause = nameof(Cause.TunnelInputBlocked), Kind = RepairKind.Firewall, Unattended = false, PolicyKey = PathFaults.PathRepairs.TunnelInputPolicyKey,
+                    Keys = new Dictionary<string, Func<string, bool>>(StringComparer.Ordinal) { ["Interface"] = IsIface },
                     Build = Path,
                 },
                 new Entry
@@ -181,7 +198,15 @@ namespace WgTroubleshoot.Remedies
                     },
                     Build = (f, d) => ("Repair-WgIssue: " + PathFaults.MssClampRepair.Describe(f), ctx => PathFaults.MssClampRepair.Apply(ctx, f)),
                 },
-                new Entry { Cause = nameof(Cause.NatMissing), Kind = RepairKind.Nat, Unattended = true, Keys = forwardingKeys, Build = Forwarding(true) },
+                // A masquerade that names another link than the uplink (WrongOif) is rewritten in place, live and in
+                // the PostUp/PostDown lines (NatRewriteRemedy), never doubled by a second masquerade beside it.
+                new Entry
+                {
+                    Cause = nameof(Cause.NatMissing), Kind = RepairKind.Nat, Unattended = true, Keys = forwardingKeys,
+                    Build = (f, d) => d.TryGetValue("WrongOif", out var wrong)
+                        ? (NatRewriteRemedy.Describe(f.Interface, wrong), ctx => NatRewriteRemedy.Apply(ctx, f.Interface, wrong))
+                        : Forwarding(true)(f, d),
+                },
                 new Entry
                 {
                     Cause = nameof(Cause.MtuBlackhole), Kind = RepairKind.Mtu, Unattended = true, Required = new[] { "Mtu" },
@@ -267,7 +292,7 @@ namespace WgTroubleshoot.Remedies
             return new RemedyPlan
             {
                 Cause = e.Cause, Interface = f.Interface, Kind = e.Kind, Unattended = e.Unattended, Display = display, Data = data, Run = run,
-                Verify = e.Verify?.Invoke(f, data), AwaitsHandshake = e.AwaitsHandshake,
+                Verify = e.Verify?.Invoke(f, data), AwaitsHandshake = e.AwaitsHandshake, PolicyKey = e.PolicyKey,
             };
         }
 

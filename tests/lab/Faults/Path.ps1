@@ -104,11 +104,25 @@ Register-LabFault -Name 'TunnelInputBlocked' -Side 'server' -Symptom 'Forwarded 
     Invoke-LabNft $Lab server "delete table inet wgf_in`n"
 }
 
-Register-LabFault -Name 'NatWrongInterface' -Side 'server' -Symptom 'Handshake and 192.0.2.1 work, 192.0.2.130 does not: the server''s masquerade rule names oifname "eth0", which is not the uplink (the default route leaves by ens3; eth0 does not exist there). The rule''s counter stays 0.' -Add {
+Register-LabFault -Name 'NatWrongInterface' -Side 'server' -Symptom 'Handshake and 192.0.2.1 work, 192.0.2.130 does not: the server''s config adds its NAT in PostUp with -o eth0 (iptables -t nat -A POSTROUTING -s 192.0.2.0/26 -o eth0 -j MASQUERADE, as wg-quick up ran it), which is not the uplink (the default route leaves by ens3; eth0 does not exist there); the lab''s own masquerade is gone. The rule''s counter stays 0.' -Add {
     param($Lab, $Node)
-    Invoke-LabNft $Lab server "flush chain ip wgtlab_nat postrouting`nadd rule ip wgtlab_nat postrouting ip saddr $($Lab.TunnelSubnet) oifname `"eth0`" counter masquerade`n"
+    $s = $Lab.Server
+    $rule = "POSTROUTING -s $($Lab.TunnelSubnet) -o eth0 -j MASQUERADE"
+    $s.Config | Add-Member -NotePropertyName PostUp -NotePropertyValue @("iptables -t nat -A $rule") -Force
+    $s.Config | Add-Member -NotePropertyName PostDown -NotePropertyValue @("iptables -t nat -D $rule") -Force
+    Write-LabSideConfig $s
+    Invoke-LabNft $Lab server "flush chain ip wgtlab_nat postrouting`n"
+    Invoke-LabIptables $Lab server 'iptables' @('-t', 'nat', '-A', 'POSTROUTING', '-s', $Lab.TunnelSubnet, '-o', 'eth0', '-j', 'MASQUERADE')
 } -Remove {
     param($Lab)
+    $s = $Lab.Server
+    # the rule as the fault added it, or as a repair rewrote it
+    foreach ($o in 'eth0', 'ens3') {
+        Invoke-LabIptables $Lab server 'iptables' @('-t', 'nat', '-D', 'POSTROUTING', '-s', $Lab.TunnelSubnet, '-o', $o, '-j', 'MASQUERADE') -AllowFailure
+    }
+    $s.Config.PSObject.Properties.Remove('PostUp')
+    $s.Config.PSObject.Properties.Remove('PostDown')
+    Write-LabSideConfig $s
     Invoke-LabNft $Lab server "flush chain ip wgtlab_nat postrouting`nadd rule ip wgtlab_nat postrouting ip saddr $($Lab.TunnelSubnet) oifname `"ens3`" masquerade`n"
 }
 
