@@ -112,12 +112,18 @@ Describe 'Remote diagnosis over SSH' -Tag Lab -Skip:(-not $CanRun) {
             $n[0].CanRepair | Should -BeTrue
             ($n[0].Evidence -join "`n") | Should -Match '203\.0\.113\.1:'
 
+            $configBefore = Get-Content -Raw $Lab.Client.HostConfigPath
             $r = Invoke-WgLabPwsh -Lab $Lab -Node server -ArgumentList $Ssh.client, $n[0] -AsResult -AllStreams -ScriptBlock {
                 param($p, $finding)
                 $s = New-PSSession @p -ErrorAction Stop
                 try {
                     $finding | Repair-WgIssue -Session $s -WhatIf
                     [pscustomobject]@{ Step = 'after-whatif'; Keepalive = (Invoke-Command -Session $s -ArgumentList $finding.Interface { param($i) wg show $i persistent-keepalive }) }
+                    # a forged copy: validated by the catalog on the client, refused there, nothing changed
+                    $forged = $finding | Select-Object *
+                    $forged.RepairData = @('PublicKey=' + $finding.Peer, 'Keepalive=25;wg-quick down x')
+                    $forged | Repair-WgIssue -Session $s -Confirm:$false -WarningAction SilentlyContinue
+                    [pscustomobject]@{ Step = 'after-forged'; Keepalive = (Invoke-Command -Session $s -ArgumentList $finding.Interface { param($i) wg show $i persistent-keepalive }) }
                     $finding | Repair-WgIssue -Session $s -Confirm:$false
                 }
                 finally { Remove-PSSession $s }
@@ -125,12 +131,19 @@ Describe 'Remote diagnosis over SSH' -Tag Lab -Skip:(-not $CanRun) {
             $script:Outputs.Add($r.CliXml)
             $w = @($r.Output | Where-Object { $_.PSObject.Properties['Step'] })
             "$($w[0].Keepalive)" | Should -Match 'off'                                                      # -WhatIf changed nothing
+            "$($w[1].Keepalive)" | Should -Match 'off'                                                      # the forged finding changed nothing
             $res = @($r.Output | Where-Object { $_.PSObject.Properties['Verified'] })
-            $res.Count | Should -Be 1
-            $res[0].Verified | Should -BeTrue
-            $res[0].PSComputerName | Should -Be $Ssh.client.HostName
+            $res.Count | Should -Be 2
+            $res[0].Changed | Should -BeFalse
+            $res[0].Error | Should -Match 'refused'
+            $res[1].Verified | Should -BeTrue
+            $res[1].PSComputerName | Should -Be $Ssh.client.HostName
+            $res[1].Action | Should -Match 'persistent-keepalive 25'
+            @($res[1].Changes | Where-Object Changed).Count | Should -Be 2                                   # live and the configuration, one transaction
             (Invoke-WgLabCommand -Lab $Lab -Node client -Command 'wg', 'show', $Lab.Client.Interface, 'persistent-keepalive') | Should -Match "`t25"
-            Get-Content -Raw $Lab.Client.HostConfigPath | Should -Match '(?m)^PersistentKeepalive = 25'
+            $configAfter = Get-Content -Raw $Lab.Client.HostConfigPath
+            $configAfter | Should -Match '(?m)^PersistentKeepalive = 25'
+            ($configAfter -replace '(?m)^PersistentKeepalive = 25\r?\n', '') | Should -BeExactly $configBefore   # every other byte kept
             Start-Sleep -Seconds 40                                                                         # idle past the NAT's timeout again
             Test-WgLabPing -Lab $Lab -From server -To $Lab.Client.TunnelAddress -Count 2 | Should -BeTrue
         }
