@@ -73,6 +73,20 @@ namespace WgTroubleshoot.Tests.Remedies
             Assert.DoesNotContain("OneWay=true", f.RepairData);
         }
 
+        [Fact]
+        public void An_unattended_run_re_resolves_a_one_way_peer_when_reresolveEndpoints_allows()
+        {
+            if (!Directory.Exists("/sys/class/net/lo")) return;
+            var f = new Finding { Cause = "StaleEndpoint", Severity = "Error", Summary = "moved", Interface = "lo", Peer = Key, CanRepair = true, RepairData = new[] { "Interface=lo", "PublicKey=" + Key, "OneWay=true" } };
+            var asked = new List<string>();
+            var r = RunPolicy("reresolveEndpoints: true\nallowedRepairs: []\nmaxRepairsPerHour: 5", asked, f);
+            Assert.Single(asked);
+            Assert.Contains(r.Interfaces[0].NeedsHuman, n => n.Contains("because of -WhatIf: Update-WgEndpoint -Interface lo -PublicKey '" + Key + "' -Force"));
+            asked.Clear();
+            RunPolicy("reresolveEndpoints: false\nallowedRepairs: [Endpoint]\nmaxRepairsPerHour: 5", asked, f);
+            Assert.Empty(asked);
+        }
+
         // ---- TunnelInputBlocked: reported always, repaired only by the policy key
 
         [Fact]
@@ -114,16 +128,16 @@ namespace WgTroubleshoot.Tests.Remedies
         }
 
         private static RemediationReport RunPolicy(string keys, List<string> asked)
+            => RunPolicy(keys, asked, new Finding { Cause = "TunnelInputBlocked", Severity = "Warning", Summary = "input drops", Interface = "lo", CanRepair = true, RepairData = new[] { "Interface=lo" } });
+
+        private static RemediationReport RunPolicy(string keys, List<string> asked, Finding finding)
         {
             var runner = new RecordingRunner();
             var policy = RemediationPolicy.Parse("interfaces:\n  lo:\n" + string.Join("", keys.Split('\n').Select(k => "    " + k + "\n")));
             var repairer = new Repairer(runner, _ => throw new InvalidOperationException("no repair may run in these tests"));
             var run = new RemediationRun(runner, repairer, (t, a) => { asked.Add(t + " " + a); return false; }, null)
             {
-                Diagnose = (ip, nf) => new List<Finding>
-                {
-                    new Finding { Cause = "TunnelInputBlocked", Severity = "Warning", Summary = "input drops", Interface = "lo", CanRepair = true, RepairData = new[] { "Interface=lo" } },
-                },
+                Diagnose = (ip, nf) => new List<Finding> { finding },
             };
             return run.Run(policy, whatIf: true);
         }
