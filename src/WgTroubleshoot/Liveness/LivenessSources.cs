@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using WgTroubleshoot.Native;
 using WgTroubleshoot.Snapshot;
 using WgTroubleshoot.State;
 
@@ -25,11 +26,23 @@ namespace WgTroubleshoot.Liveness
     }
 
     /// <summary>
-    /// While the sample runs, reads each interface's endpoints once a second (`wg show IF endpoints`): one public
-    /// key whose endpoint flips back and forth is two devices with one key pair.
+    /// While the sample runs, reads each interface's peers (`wg show IF dump`) every half second, on a thread of its
+    /// own from the start of the sample, so other sources that are slow under load cannot shorten the watch: one
+    /// public key whose endpoint flips back and forth is two devices with one key pair. The same reads end the sample
+    /// early when they already prove traffic both ways now on every peer (fresh handshake, both counters grown since
+    /// the first sample, the endpoint unchanged) after at least <see cref="MinimumSeconds"/>: the second sample is
+    /// then taken without waiting out the rest of the sample time.
     /// </summary>
     public sealed class EndpointWatchSource : ISnapshotSource
     {
+        /// <summary>The sample never ends before this, however early two-way traffic shows.</summary>
+        public static readonly TimeSpan MinimumSeconds = TimeSpan.FromSeconds(1);
+        public static readonly TimeSpan ReadInterval = TimeSpan.FromMilliseconds(500);
+        /// <summary>Reads taken at the least, even when the sample time has passed (a busy host): enough to see a flip back.</summary>
+        public const int MinimumReads = 5;
+        /// <summary>How far past the sample time the minimum reads may go.</summary>
+        public static readonly TimeSpan Overrun = TimeSpan.FromSeconds(5);
+
         public string Name => LivenessSourceNames.EndpointWatch;
         public SnapshotStage Stage => SnapshotStage.DuringSample;
 
@@ -37,23 +50,121 @@ namespace WgTroubleshoot.Liveness
         {
             var snap = ctx.Snapshot;
             if (ctx.Request.SampleSeconds <= 0 || snap.Interfaces.Count == 0) { ctx.Report(Name, null, SourceState.Skipped, message: "Sampling is off."); return; }
-            var start = snap.Interfaces.Min(i => i.First.Taken);
-            var end = start.AddSeconds(ctx.Request.SampleSeconds - 0.5);
             foreach (var i in snap.Interfaces)
                 foreach (var p in i.First.Peers.Where(p => p.PublicKey != null))
                     Add(i, p.PublicKey, p.Endpoint, 0);
-            while (!ctx.Cancel.IsCancellationRequested)
+            var firsts = snap.Interfaces.Where(i => i.First != null).ToDictionary(i => i.Name, i => i.First.Peers.Where(p => p.PublicKey != null).GroupBy(p => p.PublicKey).Select(g => g.First()).ToList(), StringComparer.Ordinal);
+            var start = snap.Interfaces.Min(i => i.First.Taken);
+            var names = snap.Interfaces.Select(i => i.Name).ToArray();
+            if (ctx.Runner is NativeRunner)
             {
-                var next = DateTime.UtcNow.AddSeconds(1);
-                if (next > end) break;
-                ctx.Cancel.WaitHandle.WaitOne(next - DateTime.UtcNow);
-                foreach (var i in snap.Interfaces)
+                // On a thread with a runner of its own (the cmdlet's streams are written on the pipeline thread only).
+                var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+                var runner = new NativeRunner(log.Enqueue);
+                var w = new PendingWatch { Log = log };
+                w.Task = System.Threading.Tasks.Task.Run(() => Watch(runner, names, firsts, start, ctx.Request.SampleSeconds, ctx.Cancel));
+                ctx.PendingWatch = w;
+                return;
+            }
+            Apply(ctx, Watch(ctx.Runner, names, firsts, start, ctx.Request.SampleSeconds, ctx.Cancel));
+        }
+
+        /// <summary>The reads of one watch: (interface, peer, endpoint, seconds since the first sample), and whether two-way traffic ended it early.</summary>
+        internal sealed class WatchResult
+        {
+            public readonly List<Tuple<string, string, string, double>> Readings = new List<Tuple<string, string, string, double>>();
+            public int Reads;
+            public double Seconds;
+            public string EndedEarly;
+        }
+
+        internal static WatchResult Watch(INativeRunner runner, string[] names, Dictionary<string, List<WgPeer>> firsts, DateTime start, int sampleSeconds, System.Threading.CancellationToken cancel)
+        {
+            var res = new WatchResult();
+            var reader = new WgStateReader(runner);
+            var end = start.AddSeconds(sampleSeconds) - TimeSpan.FromMilliseconds(250);
+            var changed = new HashSet<string>(StringComparer.Ordinal);
+            var lastEndpoint = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var kv in firsts) foreach (var p in kv.Value) lastEndpoint[kv.Key + "\n" + p.PublicKey] = p.Endpoint;
+            while (!cancel.IsCancellationRequested)
+            {
+                if (cancel.WaitHandle.WaitOne(ReadInterval)) break;
+                var now = new Dictionary<string, WgPeer>(StringComparer.Ordinal);
+                foreach (var n in names)
                 {
-                    var r = ctx.Runner.Run(WgStateReader.WgTool, new[] { "show", i.Name, "endpoints" }, TimeSpan.FromSeconds(5));
-                    if (!r.Success) continue;
+                    List<WgDevice> d;
+                    try { d = reader.Read(new[] { n }, _ => { }); }
+                    catch (WgException) { continue; }
                     double t = (DateTime.UtcNow - start).TotalSeconds;
-                    foreach (var kv in ParseEndpoints(r.StdOut)) Add(i, kv.Key, kv.Value, t);
+                    foreach (var dev in d)
+                        foreach (var p in dev.Peers.Where(p => p.PublicKey != null))
+                        {
+                            var k = n + "\n" + p.PublicKey;
+                            if (now.ContainsKey(k)) continue;
+                            now[k] = p;
+                            res.Readings.Add(Tuple.Create(n, p.PublicKey, p.Endpoint, t));
+                            if (lastEndpoint.TryGetValue(k, out var ep) && !string.IsNullOrEmpty(p.Endpoint) && ep != p.Endpoint) changed.Add(k);
+                            lastEndpoint[k] = p.Endpoint;
+                        }
                 }
+                res.Reads++;
+                var at = DateTime.UtcNow;
+                res.Seconds = (at - start).TotalSeconds;
+                if (at >= end && (res.Reads >= MinimumReads || at >= end + Overrun)) break;
+                if (at - start >= MinimumSeconds && res.Reads >= 2 && changed.Count == 0 && TwoWayEverywhere(firsts, now, out var proof))
+                {
+                    res.EndedEarly = proof;
+                    break;
+                }
+            }
+            return res;
+        }
+
+        /// <summary>True when every peer of every interface has a fresh session and both its counters grew since the first sample.</summary>
+        internal static bool TwoWayEverywhere(Dictionary<string, List<WgPeer>> firsts, Dictionary<string, WgPeer> now, out string proof)
+        {
+            proof = null;
+            int peers = 0;
+            long tx = 0, rx = 0;
+            foreach (var kv in firsts)
+                foreach (var a in kv.Value)
+                {
+                    if (!now.TryGetValue(kv.Key + "\n" + a.PublicKey, out var b)) return false;
+                    if (!b.LatestHandshake.HasValue || !b.HandshakeAge.HasValue || b.HandshakeAge.Value > Diagnosis.HandshakeEvaluator.RejectAfterTime) return false;
+                    if (!TunnelProbe.TwoWayProven(b.TxBytes - a.TxBytes, b.RxBytes - a.RxBytes)) return false;
+                    peers++; tx += b.TxBytes - a.TxBytes; rx += b.RxBytes - a.RxBytes;
+                }
+            if (peers == 0) return false;
+            proof = string.Format(CultureInfo.InvariantCulture, "traffic both ways on every peer ({0}): {1} bytes sent and {2} received", peers, tx, rx);
+            return true;
+        }
+
+        /// <summary>Joins a watch running on its thread (its log goes to the verbose stream here) and records its reads.</summary>
+        internal static void Join(CollectContext ctx)
+        {
+            var w = ctx.PendingWatch;
+            if (w == null) return;
+            ctx.PendingWatch = null;
+            bool done;
+            try { done = w.Task.Wait(TimeSpan.FromSeconds(ctx.Request.SampleSeconds) + Overrun + TimeSpan.FromSeconds(10)); }
+            catch (AggregateException ex) { done = false; ctx.Report(LivenessSourceNames.EndpointWatch, null, SourceState.Failed, ErrorIds.ToolFailed, "The endpoint watch failed: " + ex.InnerException?.Message); }
+            while (w.Log.TryDequeue(out var line)) ctx.Verbose(line);
+            if (done) Apply(ctx, w.Task.Result);
+        }
+
+        private static void Apply(CollectContext ctx, WatchResult r)
+        {
+            foreach (var x in r.Readings)
+            {
+                var i = ctx.Snapshot.Interface(x.Item1);
+                if (i != null) Add(i, x.Item2, x.Item3, x.Item4);
+            }
+            if (r.EndedEarly != null)
+            {
+                ctx.SampleProven = true;
+                var msg = string.Format(CultureInfo.InvariantCulture, "The sample ended after {0:0.0} s ({1} reads): {2}.", r.Seconds, r.Reads, r.EndedEarly);
+                ctx.Verbose(msg);
+                ctx.Report(LivenessSourceNames.EndpointWatch, null, SourceState.Ok, message: msg);
             }
         }
 
@@ -77,6 +188,13 @@ namespace WgTroubleshoot.Liveness
             }
             return l;
         }
+    }
+
+    /// <summary>A watch started with the sample (joined before the second sample).</summary>
+    internal sealed class PendingWatch
+    {
+        public System.Threading.Tasks.Task<EndpointWatchSource.WatchResult> Task;
+        public System.Collections.Concurrent.ConcurrentQueue<string> Log;
     }
 
     /// <summary>
