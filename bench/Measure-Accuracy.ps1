@@ -59,7 +59,8 @@ $Expected = [ordered]@{
     DdnsMovedFreshHandshake    = @{ Side = 'client'; Cause = 'StaleEndpoint' }
     AllowedIpsConflict         = @{ Side = 'server'; Cause = 'AllowedIpsConflict' }
     ListenPortInUse            = @{ Side = 'server'; Cause = 'ListenPortInUse' }
-    SharedKeyPair              = @{ Side = 'server'; Cause = 'SharedKeyPair' }
+    # the symptom takes a few seconds to show (the twin's first handshake): wait for it (bounded) before the diagnosis
+    SharedKeyPair              = @{ Side = 'server'; Cause = 'SharedKeyPair'; Symptom = 'param($lab) $seen = @{}; foreach ($n in 1..8) { foreach ($l in (Invoke-WgLabCommand -Lab $lab -Node server -Command ''wg'', ''show'', $lab.Server.Interface, ''endpoints'') -split "`n") { if ($l.Trim()) { $seen[$l.Trim()] = 1 } }; if ($seen.Count -ge 2) { return $true }; Start-Sleep -Milliseconds 500 }; $false' }
     PresharedKeyMismatch       = @{ Side = 'client'; Cause = 'PresharedKeyMismatch' }
     ResolverMissing            = @{ Side = 'client'; Cause = 'ResolverMissing' }
     # path and firewall faults (tests/lab/Faults/Path.ps1)
@@ -104,14 +105,14 @@ foreach ($lf in Get-WgLabFault) {
     $keys = @($Expected.Keys | Where-Object { $_ -eq $lf.Name -or ($Expected[$_].Contains('Fault') -and $Expected[$_].Fault -eq $lf.Name) })
     if ($keys.Count -eq 0) {
         $side = if ($lf.Side -in 'client', 'server') { $lf.Side } else { 'client' }
-        $cases.Add([pscustomobject]@{ Name = $lf.Name; Fault = $lf.Name; Side = $side; Node = 'client'; Cause = '(undeclared)'; HostName = $false; BothEnds = $false; Deep = $false })
+        $cases.Add([pscustomobject]@{ Name = $lf.Name; Fault = $lf.Name; Side = $side; Node = 'client'; Cause = '(undeclared)'; HostName = $false; BothEnds = $false; Deep = $false; Symptom = $null })
         continue
     }
     foreach ($k in $keys) {
         $e = $Expected[$k]
         $cases.Add([pscustomobject]@{
                 Name = $k; Fault = $lf.Name; Side = $e.Side; Node = $(if ($e.Contains('Node')) { $e.Node } else { 'client' }); Cause = $e.Cause
-                HostName = [bool]$e['HostName']; BothEnds = [bool]$e['BothEnds']; Deep = [bool]$e['Deep']
+                HostName = [bool]$e['HostName']; BothEnds = [bool]$e['BothEnds']; Deep = [bool]$e['Deep']; Symptom = $e['Symptom']
             })
     }
 }
@@ -141,6 +142,13 @@ if (-not $SkipFaults -and $cases.Count) {
             $lab = if ($case.HostName) { New-WgLab -EndpointHostName } else { New-WgLab }
             $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 15
             Add-WgLabFault -Lab $lab -Fault $case.Fault -Node $case.Node
+            $symptomNote = $null
+            if ($case.Symptom) {
+                $deadline = [DateTime]::UtcNow.AddSeconds(20)
+                $shown = $false
+                while (-not $shown -and [DateTime]::UtcNow -lt $deadline) { $shown = [bool](& ([scriptblock]::Create($case.Symptom)) $lab) }
+                if (-not $shown) { $symptomNote = 'the symptom did not show within 20 s' }
+            }
             $diagArgs = @{}
             if ($case.BothEnds) { $diagArgs.PeerConfigPath = $(if ($case.Side -eq 'server') { $lab.Client.HostConfigPath } else { $lab.Server.HostConfigPath }) }
             if ($case.Deep) { $diagArgs.Deep = $true }
@@ -162,7 +170,8 @@ if (-not $SkipFaults -and $cases.Count) {
             }
             $row.Top = $r.Top; $row.Severity = $r.Severity; $row.Evidence = @($r.Evidence)
             if ($r.CanRepair) { $row.Repaired = if ($r.Verified) { 'yes' } else { 'no' } }
-            if ($r.RepairError) { $row.Note = $r.RepairError }
+            if ($symptomNote) { $row.Note = $symptomNote }
+            elseif ($r.RepairError) { $row.Note = $r.RepairError }
             elseif ($r.Others) { $row.Note = 'then: ' + ($r.Others -join ', ') }
             $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 8
             $tcp = Test-WgLabTcp -Lab $lab -TimeoutSeconds 10
@@ -210,15 +219,23 @@ if (-not $SkipHealthy) {
                                 $f = @(Invoke-WgDiagnosis -SnapshotPath $snap)
                                 $t = $sw.Elapsed.TotalSeconds
                                 $probed = 0
-                                try { $probed = @((Get-Content -Raw $snap | ConvertFrom-Json).Interfaces | ForEach-Object { @($_.Probes | Where-Object { $_ -and $_.WasSent }).Count } | Measure-Object -Sum).Sum } catch { }
+                                $window = $null; $collect = $null
+                                try {
+                                    $sj = Get-Content -Raw $snap | ConvertFrom-Json
+                                    $probed = @($sj.Interfaces | ForEach-Object { @($_.Probes | Where-Object { $_ -and $_.WasSent }).Count } | Measure-Object -Sum).Sum
+                                    $smp = @($sj.Interfaces[0].Samples)
+                                    if ($smp.Count -ge 2) { $window = ([datetime]$smp[-1].Taken - [datetime]$smp[0].Taken).TotalSeconds }
+                                    $collect = ([datetime]$sj.CompletedAt - [datetime]$sj.CollectedAt).TotalSeconds
+                                }
+                                catch { }
                                 Remove-Item -LiteralPath $snap -ErrorAction SilentlyContinue
-                                [pscustomobject]@{ Seconds = $t; Probed = $probed; Above = @($f | Where-Object Severity -ne 'Info' | ForEach-Object { "$($_.Severity) $($_.Cause): $($_.Summary)" }); Top = $f[0].Cause }
+                                [pscustomobject]@{ Seconds = $t; Probed = $probed; Window = $window; Collect = $collect; Above = @($f | Where-Object Severity -ne 'Info' | ForEach-Object { "$($_.Severity) $($_.Cause): $($_.Summary)" }); Top = $f[0].Cause }
                             }
                         }
                         # an error the child wrote (a check that timed out under load) is a false alarm too
-                        if ($childErrors) { [pscustomobject]@{ Keepalive = $(if ($ka) { "$ka s" } else { 'off' }); Traffic = $traffic; Side = $side; Top = 'error'; FalseAlarm = $true; Above = "error: $($childErrors[0])"; Seconds = 0; Probed = 0 } }
+                        if ($childErrors) { [pscustomobject]@{ Keepalive = $(if ($ka) { "$ka s" } else { 'off' }); Traffic = $traffic; Side = $side; Top = 'error'; FalseAlarm = $true; Above = "error: $($childErrors[0])"; Seconds = 0; Probed = 0; Window = $null; Collect = $null } }
                         foreach ($r in $runs) {
-                            [pscustomobject]@{ Keepalive = $(if ($ka) { "$ka s" } else { 'off' }); Traffic = $traffic; Side = $side; Top = $r.Top; FalseAlarm = ($r.Above.Count -gt 0); Above = ($r.Above -join '; '); Seconds = [math]::Round($r.Seconds, 1); Probed = $r.Probed }
+                            [pscustomobject]@{ Keepalive = $(if ($ka) { "$ka s" } else { 'off' }); Traffic = $traffic; Side = $side; Top = $r.Top; FalseAlarm = ($r.Above.Count -gt 0); Above = ($r.Above -join '; '); Seconds = [math]::Round($r.Seconds, 1); Probed = $r.Probed; Window = $(if ($null -ne $r.Window) { [math]::Round($r.Window, 1) }); Collect = $(if ($null -ne $r.Collect) { [math]::Round($r.Collect, 1) }) }
                         }
                     }
                     finally {
@@ -227,7 +244,7 @@ if (-not $SkipHealthy) {
                 }
             }
         }
-        catch { [pscustomobject]@{ Keepalive = "$ka"; Traffic = $null; Side = $null; Top = $null; FalseAlarm = $true; Above = "benchmark error: $_"; Seconds = 0; Probed = 0 } }
+        catch { [pscustomobject]@{ Keepalive = "$ka"; Traffic = $null; Side = $null; Top = $null; FalseAlarm = $true; Above = "benchmark error: $_"; Seconds = 0; Probed = 0; Window = $null; Collect = $null } }
         finally { if ($lab) { Remove-WgLab -Lab $lab } }
     }
 }
@@ -254,7 +271,8 @@ if ($twoEndRows.Count) {
 }
 if ($healthyRows) {
     'Healthy runs:'
-    $healthyRows | Format-Table -AutoSize Keepalive, Traffic, Side, Top, @{ n = 'False alarm'; e = { if ($_.FalseAlarm) { 'YES' } else { 'no' } } }, Probed, Seconds, Above | Out-String -Width 220
+    $healthyRows | Format-Table -AutoSize Keepalive, Traffic, Side, Top, @{ n = 'False alarm'; e = { if ($_.FalseAlarm) { 'YES' } else { 'no' } } }, Probed, @{ n = 'Sample s'; e = { $_.Window } }, @{ n = 'Collect s'; e = { $_.Collect } }, Seconds, Above | Out-String -Width 220
+    '(Sample s: between the two samples of the counters, 3 s asked, shorter when two-way traffic ended it early; Collect s: the whole snapshot; Seconds: the whole Invoke-WgDiagnosis.)'
     $two = @($healthyRows | Where-Object { $_.Probed -eq 0 -and $_.Seconds -gt 0 } | ForEach-Object Seconds | Sort-Object)
     $one = @($healthyRows | Where-Object { $_.Probed -gt 0 } | ForEach-Object Seconds | Sort-Object)
     $med = { param($v) if ($v.Count) { '{0:0.0} s' -f $v[[int][math]::Floor(($v.Count - 1) / 2)] } else { '-' } }

@@ -117,13 +117,8 @@ Describe 'Liveness: no false alarm on an idle client with PersistentKeepalive = 
     AfterAll { Remove-WgLab -Lab $script:lab }
 
     It 'raises nothing above Info in 10 runs on the <Node>' -ForEach @(@{ Node = 'client' }, @{ Node = 'server' }) {
-        # the symptom that made the false alarm: keepalives every second go out, nothing comes back
+        # the setting that made the false alarm, live: keepalives every second, no other traffic
         (Lab client 'wg', 'show', $lab.Client.Interface, 'persistent-keepalive').StdOut | Should -Match "`t1\s*$"
-        $t0 = (Lab client 'wg', 'show', $lab.Client.Interface, 'transfer').StdOut.Trim() -split '\s+'
-        Start-Sleep -Seconds 3
-        $t1 = (Lab client 'wg', 'show', $lab.Client.Interface, 'transfer').StdOut.Trim() -split '\s+'
-        ([long]$t1[2] - [long]$t0[2]) | Should -BeGreaterThan 0 -Because 'the client sends keepalives'
-        ([long]$t1[1] - [long]$t0[1]) | Should -Be 0 -Because 'nothing answers a keepalive'
         $runs = @(Invoke-Child $Node {
                 foreach ($n in 1..10) {
                     $f = @(Invoke-WgDiagnosis)
@@ -139,7 +134,6 @@ Describe 'Liveness: no false alarm on an idle client with PersistentKeepalive = 
         $h = @(Invoke-Child client { param($if) Test-WgHandshake -Interface $if -SampleSeconds 3 } -ArgumentList $lab.Client.Interface)
         $h.Count | Should -Be 1
         $h[0].Status | Should -Be 'Healthy'
-        $h[0].TxDelta | Should -BeGreaterThan 0
         $h[0].OneWay | Should -BeFalse -Because $h[0].Reason
         $h[0].Reason | Should -Match 'Liveness probe: one ICMP echo to 192\.0\.2\.1 bound to'
         $h[0].Reason | Should -Match 'the peer receives and answers'

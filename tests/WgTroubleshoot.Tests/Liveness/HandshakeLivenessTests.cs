@@ -107,3 +107,42 @@ namespace WgTroubleshoot.Tests.Liveness
         }
     }
 }
+
+namespace WgTroubleshoot.Tests.Liveness
+{
+    /// <summary>When the reads during the sample may end it early: traffic both ways on every peer, fresh sessions.</summary>
+    public class SampleEndsEarlyTests
+    {
+        private static WgPeer P(string key, long rx, long tx, int ageSeconds = 20) => new WgPeer
+        {
+            Interface = "wg0", PublicKey = key, RxBytes = rx, TxBytes = tx,
+            LatestHandshake = ageSeconds < 0 ? (DateTime?)null : DateTime.UtcNow.AddSeconds(-ageSeconds),
+            HandshakeAge = ageSeconds < 0 ? (TimeSpan?)null : TimeSpan.FromSeconds(ageSeconds),
+        };
+
+        private static Dictionary<string, List<WgPeer>> Firsts(params WgPeer[] p) => new Dictionary<string, List<WgPeer>> { ["wg0"] = p.ToList() };
+        private static Dictionary<string, WgPeer> Now(params WgPeer[] p) => p.ToDictionary(x => "wg0\n" + x.PublicKey, x => x);
+
+        [Fact]
+        public void BothCountersGrewOnEveryPeer()
+        {
+            Assert.True(EndpointWatchSource.TwoWayEverywhere(Firsts(P("A", 100, 100), P("B", 5, 5)), Now(P("A", 200, 300), P("B", 6, 7)), out var proof));
+            Assert.Contains("2", proof);
+        }
+
+        [Theory]
+        [InlineData(100, 300, 20)]   // nothing received: keepalives or one-way, not proven
+        [InlineData(200, 100, 20)]   // nothing sent
+        [InlineData(200, 300, 200)]  // the session is older than Reject-After-Time
+        [InlineData(200, 300, -1)]   // no handshake at all
+        public void NotProvenWhenOnePeerIsNot(long rx, long tx, int age)
+            => Assert.False(EndpointWatchSource.TwoWayEverywhere(Firsts(P("A", 100, 100), P("B", 5, 5)), Now(P("A", 200, 300), P("B", 5 + rx - 100, 5 + tx - 100, age)), out _));
+
+        [Fact]
+        public void NoPeersProvesNothing() => Assert.False(EndpointWatchSource.TwoWayEverywhere(new Dictionary<string, List<WgPeer>> { ["wg0"] = new List<WgPeer>() }, Now(), out _));
+
+        [Fact]
+        public void APeerMissingFromTheReadIsNotProven()
+            => Assert.False(EndpointWatchSource.TwoWayEverywhere(Firsts(P("A", 100, 100), P("B", 5, 5)), Now(P("A", 200, 300)), out _));
+    }
+}
