@@ -150,6 +150,8 @@ Describe 'Liveness: no false alarm on an idle client with PersistentKeepalive = 
     AfterAll { Remove-WgLab -Lab $script:lab }
 
     It 'raises nothing above Info in 10 runs on the <Node>' -ForEach @(@{ Node = 'client' }, @{ Node = 'server' }) {
+        # the setting that made the false alarm, live: keepalives every second, no other traffic
+        (Lab client 'wg', 'show', $lab.Client.Interface, 'persistent-keepalive').StdOut | Should -Match "`t1\s*$"
         $runs = @(Invoke-Child $Node {
                 foreach ($n in 1..10) {
                     $f = @(Invoke-WgDiagnosis)
@@ -159,5 +161,31 @@ Describe 'Liveness: no false alarm on an idle client with PersistentKeepalive = 
         $runs.Count | Should -Be 10
         @($runs | Where-Object { $_.Above.Count -gt 0 }).Count | Should -Be 0 -Because (($runs.Above | Out-String))
         @($runs | Where-Object Top -eq 'Healthy').Count | Should -Be 10
+    }
+
+    It 'Test-WgHandshake on the client: keepalives going out unanswered are not OneWay (the probe is answered)' {
+        $h = @(Invoke-Child client { param($if) Test-WgHandshake -Interface $if -SampleSeconds 3 } -ArgumentList $lab.Client.Interface)
+        $h.Count | Should -Be 1
+        $h[0].Status | Should -Be 'Healthy'
+        $h[0].OneWay | Should -BeFalse -Because $h[0].Reason
+        $h[0].Reason | Should -Match 'Liveness probe: one ICMP echo to 192\.0\.2\.1 bound to'
+        $h[0].Reason | Should -Match 'the peer receives and answers'
+    }
+
+    It 'Test-WgHandshake on the client: a fresh session whose packets are dropped on the way is OneWay' {
+        # the router drops what the client sends to the server, sessions kept: the handshake stays fresh
+        $rule = "table inet wgq_oneway {`n chain forward {`n  type filter hook forward priority -10; policy accept;`n  iifname `"rt-client`" udp dport $($lab.Server.ListenPort) drop`n }`n}`n"
+        (Invoke-WgLabCommand -Lab $lab -Node router -Command 'nft', '-f', '-' -StandardInput $rule -PassThru).ExitCode | Should -Be 0
+        try {
+            Test-WgLabPing -Lab $lab -From client -To $lab.Server.TunnelAddress -Count 1 | Should -BeFalse   # the symptom
+            $h = @(Invoke-Child client { param($if) Test-WgHandshake -Interface $if -SampleSeconds 2 } -ArgumentList $lab.Client.Interface)
+            $h[0].Status | Should -Be 'Healthy' -Because $h[0].Reason
+            $h[0].OneWay | Should -BeTrue -Because $h[0].Reason
+            $h[0].Reason | Should -Match 'nothing came back'
+        }
+        finally {
+            Lab router 'nft', 'delete', 'table', 'inet', 'wgq_oneway' | Out-Null
+            $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 10
+        }
     }
 }

@@ -17,6 +17,7 @@ namespace WgTroubleshoot.Commands
     {
         private readonly List<KeyValuePair<string, string>> _targets = new List<KeyValuePair<string, string>>();
         private readonly ManualResetEvent _stop = new ManualResetEvent(false);
+        private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
 
         /// <summary>Interface names (wildcards allowed); all interfaces when omitted.</summary>
         [Parameter(Position = 0, ParameterSetName = "Interface")]
@@ -104,6 +105,26 @@ namespace WgTroubleshoot.Commands
                         results.Add(HandshakeEvaluator.Evaluate(SampleSeconds > 0 ? before : null, p, SampleSeconds));
                     }
                 }
+                // OneWay from the same liveness proof as the diagnosis: counters that do not show two-way traffic
+                // get one probe into the tunnel, and only an unanswered probe is one-way (never a lone keepalive).
+                bool sampled = SampleSeconds > 0 && !ReferenceEquals(second, first);
+                if (sampled && results.Any(r => Liveness.ProbeVerdict.NeedsProbe(r, true)))
+                {
+                    reader.AddLinkDetails(second);
+                    var liveness = new Liveness.HandshakeLiveness(Runner, null, WriteVerbose)
+                    {
+                        OnProbe = (name, n) =>
+                        {
+                            var pr = new ProgressRecord(1, "Test-WgHandshake", $"{name}: liveness probe of {n} peer{(n == 1 ? "" : "s")} (up to {Liveness.TunnelProbe.DefaultWait.TotalSeconds:0} s)");
+                            WriteProgress(pr);
+                        },
+                    };
+                    liveness.Apply(second, results, true, _cancel.Token);
+                    if (_cancel.IsCancellationRequested) return;
+                    WriteProgress(new ProgressRecord(1, "Test-WgHandshake", "Liveness probe") { RecordType = ProgressRecordType.Completed });
+                }
+                else if (sampled) new Liveness.HandshakeLiveness(Runner).Apply(second, results, true);
+                else foreach (var r in results) r.OneWay = false;
                 if (PublicKey != null)
                     foreach (var k in PublicKey.Where(k => !seenKeys.Contains(k)))
                         WriteWgError(new WgException(ErrorIds.PeerNotFound, ErrorCategory.ObjectNotFound, $"No peer with public key '{k}'.", k));
@@ -116,7 +137,7 @@ namespace WgTroubleshoot.Commands
             }
         }
 
-        protected override void StopProcessing() => _stop.Set();
+        protected override void StopProcessing() { _stop.Set(); _cancel.Cancel(); }
     }
 
     /// <summary>Reads what a pipeline object names: (interface, peer public key or null).</summary>

@@ -29,18 +29,22 @@ namespace WgTroubleshoot.Liveness
     }
 
     /// <summary>
-    /// While the sample runs, reads each interface's endpoints five times a second (`wg show IF endpoints`): one
-    /// public key whose endpoint flips back and forth is two devices with one key pair. The server takes the
-    /// endpoint of every authenticated packet, so two devices that each send once a second (keepalives) show as
-    /// turns of a fraction of a second; reads once a second, in step with them, would see only one. The reads
-    /// run on a task of their own from the start of the sample time (the other sources of the sample time run
-    /// meanwhile), on a runner of their own whose log is replayed when <see cref="EndpointWatchJoinSource"/>
-    /// joins them; with a runner that cannot be duplicated they run in line.
+    /// While the sample runs, reads each interface's peers (`wg show IF dump`) five times a second (two devices with one key pair that each send once a second show as turns of a fraction of a second), on a thread of its
+    /// own from the start of the sample, so other sources that are slow under load cannot shorten the watch: one
+    /// public key whose endpoint flips back and forth is two devices with one key pair. The same reads end the sample
+    /// early when they already prove traffic both ways now on every peer (fresh handshake, both counters grown since
+    /// the first sample, the endpoint unchanged) after at least <see cref="MinimumSeconds"/>: the second sample is
+    /// then taken without waiting out the rest of the sample time.
     /// </summary>
     public sealed class EndpointWatchSource : ISnapshotSource
     {
-        /// <summary>Time between two reads of the endpoints.</summary>
-        public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
+        /// <summary>The sample never ends before this, however early two-way traffic shows.</summary>
+        public static readonly TimeSpan MinimumSeconds = TimeSpan.FromSeconds(1);
+        public static readonly TimeSpan ReadInterval = TimeSpan.FromMilliseconds(200);
+        /// <summary>Reads taken at the least, even when the sample time has passed (a busy host): enough to see a flip back.</summary>
+        public const int MinimumReads = 5;
+        /// <summary>How far past the sample time the minimum reads may go.</summary>
+        public static readonly TimeSpan Overrun = TimeSpan.FromSeconds(5);
 
         public string Name => LivenessSourceNames.EndpointWatch;
         public SnapshotStage Stage => SnapshotStage.DuringSample;
@@ -49,50 +53,121 @@ namespace WgTroubleshoot.Liveness
         {
             var snap = ctx.Snapshot;
             if (ctx.Request.SampleSeconds <= 0 || snap.Interfaces.Count == 0) { ctx.Report(Name, null, SourceState.Skipped, message: "Sampling is off."); return; }
-            var start = snap.Interfaces.Min(i => i.First.Taken);
-            var end = start.AddSeconds(ctx.Request.SampleSeconds - 0.25);
             foreach (var i in snap.Interfaces)
                 foreach (var p in i.First.Peers.Where(p => p.PublicKey != null))
                     Add(i, p.PublicKey, p.Endpoint, 0);
+            var firsts = snap.Interfaces.Where(i => i.First != null).ToDictionary(i => i.Name, i => i.First.Peers.Where(p => p.PublicKey != null).GroupBy(p => p.PublicKey).Select(g => g.First()).ToList(), StringComparer.Ordinal);
+            var start = snap.Interfaces.Min(i => i.First.Taken);
             var names = snap.Interfaces.Select(i => i.Name).ToArray();
-            if (ctx.Runner is Native.NativeRunner)
+            if (ctx.Runner is NativeRunner)
             {
+                // On a thread with a runner of its own (the cmdlet's streams are written on the pipeline thread only).
                 var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-                var runner = new Native.NativeRunner(log.Enqueue);
-                var w = new PendingEndpointWatch { Log = log };
-                w.Task = System.Threading.Tasks.Task.Run(() => Watch(runner, names, start, end, ctx.Cancel));
-                ctx.PendingEndpointWatch = w;
+                var runner = new NativeRunner(log.Enqueue);
+                var w = new PendingWatch { Log = log };
+                w.Task = System.Threading.Tasks.Task.Run(() => Watch(runner, names, firsts, start, ctx.Request.SampleSeconds, ctx.Cancel));
+                ctx.PendingWatch = w;
                 return;
             }
-            Merge(snap, Watch(ctx.Runner, names, start, end, ctx.Cancel));
+            Apply(ctx, Watch(ctx.Runner, names, firsts, start, ctx.Request.SampleSeconds, ctx.Cancel));
         }
 
-        /// <summary>Reads the endpoints of the interfaces every <see cref="Interval"/> until <paramref name="end"/>: (interface, key, endpoint, seconds since start).</summary>
-        internal static List<Tuple<string, string, string, double>> Watch(INativeRunner runner, string[] names, DateTime start, DateTime end, System.Threading.CancellationToken cancel)
+        /// <summary>The reads of one watch: (interface, peer, endpoint, seconds since the first sample), and whether two-way traffic ended it early.</summary>
+        internal sealed class WatchResult
         {
-            var seen = new List<Tuple<string, string, string, double>>();
+            public readonly List<Tuple<string, string, string, double>> Readings = new List<Tuple<string, string, string, double>>();
+            public int Reads;
+            public double Seconds;
+            public string EndedEarly;
+        }
+
+        internal static WatchResult Watch(INativeRunner runner, string[] names, Dictionary<string, List<WgPeer>> firsts, DateTime start, int sampleSeconds, System.Threading.CancellationToken cancel)
+        {
+            var res = new WatchResult();
+            var reader = new WgStateReader(runner);
+            var end = start.AddSeconds(sampleSeconds) - TimeSpan.FromMilliseconds(250);
+            var changed = new HashSet<string>(StringComparer.Ordinal);
+            var lastEndpoint = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var kv in firsts) foreach (var p in kv.Value) lastEndpoint[kv.Key + "\n" + p.PublicKey] = p.Endpoint;
             while (!cancel.IsCancellationRequested)
             {
-                var next = DateTime.UtcNow + Interval;
-                if (next > end) break;
-                cancel.WaitHandle.WaitOne(next - DateTime.UtcNow);
-                foreach (var name in names)
+                if (cancel.WaitHandle.WaitOne(ReadInterval)) break;
+                var now = new Dictionary<string, WgPeer>(StringComparer.Ordinal);
+                foreach (var n in names)
                 {
-                    var r = runner.Run(WgStateReader.WgTool, new[] { "show", name, "endpoints" }, TimeSpan.FromSeconds(5));
-                    if (!r.Success) continue;
+                    List<WgDevice> d;
+                    try { d = reader.Read(new[] { n }, _ => { }); }
+                    catch (WgException) { continue; }
                     double t = (DateTime.UtcNow - start).TotalSeconds;
-                    foreach (var kv in ParseEndpoints(r.StdOut)) seen.Add(Tuple.Create(name, kv.Key, kv.Value, t));
+                    foreach (var dev in d)
+                        foreach (var p in dev.Peers.Where(p => p.PublicKey != null))
+                        {
+                            var k = n + "\n" + p.PublicKey;
+                            if (now.ContainsKey(k)) continue;
+                            now[k] = p;
+                            res.Readings.Add(Tuple.Create(n, p.PublicKey, p.Endpoint, t));
+                            if (lastEndpoint.TryGetValue(k, out var ep) && !string.IsNullOrEmpty(p.Endpoint) && ep != p.Endpoint) changed.Add(k);
+                            lastEndpoint[k] = p.Endpoint;
+                        }
+                }
+                res.Reads++;
+                var at = DateTime.UtcNow;
+                res.Seconds = (at - start).TotalSeconds;
+                if (at >= end && (res.Reads >= MinimumReads || at >= end + Overrun)) break;
+                if (at - start >= MinimumSeconds && res.Reads >= 2 && changed.Count == 0 && TwoWayEverywhere(firsts, now, out var proof))
+                {
+                    res.EndedEarly = proof;
+                    break;
                 }
             }
-            return seen;
+            return res;
         }
 
-        internal static void Merge(HostSnapshot snap, IEnumerable<Tuple<string, string, string, double>> seen)
+        /// <summary>True when every peer of every interface has a fresh session and both its counters grew since the first sample.</summary>
+        internal static bool TwoWayEverywhere(Dictionary<string, List<WgPeer>> firsts, Dictionary<string, WgPeer> now, out string proof)
         {
-            foreach (var x in seen)
+            proof = null;
+            int peers = 0;
+            long tx = 0, rx = 0;
+            foreach (var kv in firsts)
+                foreach (var a in kv.Value)
+                {
+                    if (!now.TryGetValue(kv.Key + "\n" + a.PublicKey, out var b)) return false;
+                    if (!b.LatestHandshake.HasValue || !b.HandshakeAge.HasValue || b.HandshakeAge.Value > Diagnosis.HandshakeEvaluator.RejectAfterTime) return false;
+                    if (!TunnelProbe.TwoWayProven(b.TxBytes - a.TxBytes, b.RxBytes - a.RxBytes)) return false;
+                    peers++; tx += b.TxBytes - a.TxBytes; rx += b.RxBytes - a.RxBytes;
+                }
+            if (peers == 0) return false;
+            proof = string.Format(CultureInfo.InvariantCulture, "traffic both ways on every peer ({0}): {1} bytes sent and {2} received", peers, tx, rx);
+            return true;
+        }
+
+        /// <summary>Joins a watch running on its thread (its log goes to the verbose stream here) and records its reads.</summary>
+        internal static void Join(CollectContext ctx)
+        {
+            var w = ctx.PendingWatch;
+            if (w == null) return;
+            ctx.PendingWatch = null;
+            bool done;
+            try { done = w.Task.Wait(TimeSpan.FromSeconds(ctx.Request.SampleSeconds) + Overrun + TimeSpan.FromSeconds(10)); }
+            catch (AggregateException ex) { done = false; ctx.Report(LivenessSourceNames.EndpointWatch, null, SourceState.Failed, ErrorIds.ToolFailed, "The endpoint watch failed: " + ex.InnerException?.Message); }
+            while (w.Log.TryDequeue(out var line)) ctx.Verbose(line);
+            if (done) Apply(ctx, w.Task.Result);
+        }
+
+        private static void Apply(CollectContext ctx, WatchResult r)
+        {
+            foreach (var x in r.Readings)
             {
-                var i = snap.Interface(x.Item1);
+                var i = ctx.Snapshot.Interface(x.Item1);
                 if (i != null) Add(i, x.Item2, x.Item3, x.Item4);
+            }
+            if (r.EndedEarly != null)
+            {
+                ctx.SampleProven = true;
+                var msg = string.Format(CultureInfo.InvariantCulture, "The sample ended after {0:0.0} s ({1} reads): {2}.", r.Seconds, r.Reads, r.EndedEarly);
+                ctx.Verbose(msg);
+                ctx.Report(LivenessSourceNames.EndpointWatch, null, SourceState.Ok, message: msg);
             }
         }
 
@@ -119,36 +194,11 @@ namespace WgTroubleshoot.Liveness
         }
     }
 
-    /// <summary>The endpoint reads started by <see cref="EndpointWatchSource"/>, joined after the sample time.</summary>
-    internal sealed class PendingEndpointWatch
+    /// <summary>A watch started with the sample (joined before the second sample).</summary>
+    internal sealed class PendingWatch
     {
-        public System.Threading.Tasks.Task<List<Tuple<string, string, string, double>>> Task { get; set; }
-        public System.Collections.Concurrent.ConcurrentQueue<string> Log { get; set; }
-    }
-
-    /// <summary>Joins the endpoint reads of the sample time (bounded), replays their log and keeps them in the snapshot.</summary>
-    public sealed class EndpointWatchJoinSource : ISnapshotSource
-    {
-        public string Name => LivenessSourceNames.EndpointWatch;
-        public SnapshotStage Stage => SnapshotStage.Sample;
-
-        public void Collect(CollectContext ctx)
-        {
-            var w = ctx.PendingEndpointWatch;
-            if (w == null) return;
-            ctx.PendingEndpointWatch = null;
-            try
-            {
-                // each read is bounded (5 s) and the loop ends with the sample time: this wait is a backstop
-                if (!w.Task.Wait(TimeSpan.FromSeconds(ctx.Request.SampleSeconds + 15)))
-                    throw new WgException(ErrorIds.ToolTimedOut, System.Management.Automation.ErrorCategory.OperationTimeout, "The endpoint reads of the sample time did not end in time.", "wg");
-                EndpointWatchSource.Merge(ctx.Snapshot, w.Task.Result);
-            }
-            finally
-            {
-                while (w.Log.TryDequeue(out var line)) ctx.Verbose(line);
-            }
-        }
+        public System.Threading.Tasks.Task<EndpointWatchSource.WatchResult> Task;
+        public System.Collections.Concurrent.ConcurrentQueue<string> Log;
     }
 
     /// <summary>

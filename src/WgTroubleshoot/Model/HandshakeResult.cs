@@ -30,7 +30,7 @@ namespace WgTroubleshoot
         /// <summary>Healthy, Idle, Stale, NeverEstablished or AwaitingPeer (see HandshakeStatus); a string so it
         /// compares the same after remoting's serialization.</summary>
         public string Status { get; set; }
-        /// <summary>True when this side's transmit counter grew during the sample while its receive counter did not.</summary>
+        /// <summary>True when a liveness probe sent into the tunnel got no answer (data goes out, nothing comes back); never for keepalives alone.</summary>
         public bool OneWay { get; set; }
         public string Reason { get; set; }
         public long RxDelta { get; set; }

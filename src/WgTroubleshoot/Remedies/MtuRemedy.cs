@@ -36,6 +36,32 @@ namespace WgTroubleshoot.Remedies
     /// <summary>Brings a WireGuard interface up (the repair of InterfaceDown); refuses any link that is not a WireGuard interface.</summary>
     public static class LinkRemedy
     {
+        /// <summary>The peers' AllowedIPs (no default routes) that have no route to exactly that prefix in the main table now.</summary>
+        internal static List<string> RoutesToRestore(RemedyContext ctx, WgDevice dev)
+        {
+            var result = new List<string>();
+            if (!ctx.Runner.IsAvailable("ip")) return result;
+            var path = Config.WgConfigLocation.PathForConfigOrNull(dev.Interface.Name);
+            if (path != null && System.IO.File.Exists(path))
+            {
+                try
+                {
+                    var table = Config.WgConfigParser.ParseFile(path).Table;
+                    if (table != null && !table.Equals("auto", StringComparison.OrdinalIgnoreCase)) return result;
+                }
+                catch (Exception ex) when (ex is WgException || ex is IOException || ex is UnauthorizedAccessException) { return result; }
+            }
+            foreach (var prefix in dev.Peers.SelectMany(p => p.AllowedIPs ?? new string[0]).Distinct(StringComparer.OrdinalIgnoreCase))
+            {
+                if (string.IsNullOrWhiteSpace(prefix) || prefix.EndsWith("/0", StringComparison.Ordinal)) continue;
+                if (Liveness.Cidr.TryParse(prefix) == null || !System.Text.RegularExpressions.Regex.IsMatch(prefix, "^[0-9A-Fa-f:./]+$")) continue;
+                var fam = prefix.Contains(":") ? "-6" : "-4";
+                var r = ctx.Runner.Run("ip", new[] { fam, "route", "show", "exact", prefix });
+                if (r.Success && r.StdOut.Trim().Length == 0) result.Add(prefix);
+            }
+            return result;
+        }
+
         /// <summary>
         /// The live WireGuard device of that name with its link details. Not a WireGuard interface here:
         /// WgInterfaceNotFound. No privilege to read WireGuard state: WgPermissionDenied naming what could not be read.
@@ -76,6 +102,19 @@ namespace WgTroubleshoot.Remedies
             var rec = ctx.Transaction.Begin(dev.Interface.Name, action, "down");
             ctx.Transaction.Run(rec, action, cmd, new NativeCommand("ip", "link", "set", "dev", dev.Interface.Name, "down"));
             rec.After = "up";
+            // Taking a link down deletes every route through it; up brings back only the routes of its own
+            // addresses. The routes to the peers' AllowedIPs (what wg-quick adds) are restored where no route to
+            // exactly that prefix exists now; never a default route (wg-quick routes those by policy), never with
+            // Table = off in the configuration.
+            var restored = new List<string>();
+            foreach (var prefix in RoutesToRestore(ctx, dev))
+            {
+                var fam = prefix.Contains(":") ? "-6" : "-4";
+                var add = new NativeCommand("ip", fam, "route", "add", prefix, "dev", dev.Interface.Name);
+                ctx.Transaction.Run(rec, "Restore the route to " + prefix, add, new NativeCommand("ip", fam, "route", "del", prefix, "dev", dev.Interface.Name));
+                restored.Add(prefix);
+            }
+            if (restored.Count > 0) rec.After = "up; routes restored: " + string.Join(", ", restored);
             return new List<ChangeRecord> { rec };
         }
     }

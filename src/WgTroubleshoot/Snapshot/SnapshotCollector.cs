@@ -67,8 +67,11 @@ namespace WgTroubleshoot.Snapshot
         /// <summary>Captures started during the sample time, by interface (joined after it).</summary>
         internal Dictionary<string, Sources.PendingCapture> PendingCaptures { get; } = new Dictionary<string, Sources.PendingCapture>(StringComparer.Ordinal);
 
-        /// <summary>The endpoint reads started during the sample time (joined after it).</summary>
-        internal Liveness.PendingEndpointWatch PendingEndpointWatch { get; set; }
+        /// <summary>The endpoint watch started with the sample, on its own thread (joined before the second sample).</summary>
+        internal Liveness.PendingWatch PendingWatch { get; set; }
+
+        /// <summary>True when the reads during the sample already proved two-way traffic on every peer: the second sample need not wait.</summary>
+        internal bool SampleProven { get; set; }
 
         /// <summary>The exception of the live-state source when it failed as a whole (the cmdlet reports it as before).</summary>
         internal WgException StateError { get; set; }
@@ -138,15 +141,14 @@ namespace WgTroubleshoot.Snapshot
             new LinkSource(),
             new ConfigSource(),
             new CounterSource(false),
-            new CaptureSource(),
             new Liveness.EndpointWatchSource(),
+            new CaptureSource(),
             new NetfilterSource(),
             new SysctlSource(),
             new NameSource(),
             new RouteSource(),
             new SubnetRouteSource(),
             new ConntrackSource(),
-            new Liveness.EndpointWatchJoinSource(),
             new SecondSampleSource(),
             new CounterSource(true),
             new Liveness.ProbeSource(),

@@ -41,8 +41,6 @@ namespace WgTroubleshoot.Snapshot.Sources
             nf.Underlay = ctx.Snapshot.Links.Select(l => l.Name).Where(n => n != "lo" && !tunnels.Contains(n)).ToList();
 
             if (r.IsAvailable("firewall-cmd")) Read(ctx, "firewalld", () => ReadFirewalld(r, nf));
-            if (r.IsAvailable("ufw"))
-                Read(ctx, "ufw", () => Add(nf, "ufw", "ufw", NativeRunner.RunChecked(r, "Reading the ufw status", "ufw", new[] { "status", "verbose" })));
             var nft = NftTool;
             if (r.IsAvailable(nft))
                 Read(ctx, "nftables", () => Add(nf, "nftables", "nft", NativeRunner.RunChecked(r, "Reading the nftables ruleset", nft, new[] { "list", "ruleset" })));
@@ -65,12 +63,25 @@ namespace WgTroubleshoot.Snapshot.Sources
                         $"The kernel has {family} tables but {family}-save is not installed: those rules could not be read. {NativeRunner.InstallHint(family)}");
             }
             ReadUfwDefaults(nf);
+            // ufw is a front end of iptables: while it is active its chains are in the rules just read. `ufw status`
+            // (a Python program, seconds on a busy host) is asked only when they are there or ufw.conf enables it.
+            if (r.IsAvailable("ufw"))
+            {
+                bool iptablesRead = nf.Backends.Any(b => b.Name.StartsWith("iptables", StringComparison.Ordinal) || b.Name.StartsWith("ip6tables", StringComparison.Ordinal));
+                bool chains = nf.Backends.Any(b => b.Text != null && UfwChains.IsMatch(b.Text));
+                if (chains || nf.UfwEnabled || !iptablesRead)
+                    Read(ctx, "ufw", () => Add(nf, "ufw", "ufw", NativeRunner.RunChecked(r, "Reading the ufw status", "ufw", new[] { "status", "verbose" })));
+                else
+                    ctx.Report(Name + ":ufw", null, SourceState.Skipped, message: "ufw is inactive: no ufw chains in the iptables rules and ufw.conf does not enable it.");
+            }
 
             var unknown = ctx.Snapshot.Sources.Where(s => s.Name.StartsWith(Name + ":", StringComparison.Ordinal) && s.IsUnknown).ToList();
             if (unknown.Count > 0)
                 ctx.Report(Name, null, unknown.Any(u => u.State == nameof(SourceState.Failed)) ? SourceState.Failed : SourceState.Unavailable,
                     unknown[0].ErrorId, string.Join(" ", unknown.Select(u => u.Message)));
         }
+
+        private static readonly System.Text.RegularExpressions.Regex UfwChains = new System.Text.RegularExpressions.Regex(@"(?m)^:ufw6?-", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
         private void Read(CollectContext ctx, string backend, Action body) => ctx.Run(Name + ":" + backend, null, body);
 

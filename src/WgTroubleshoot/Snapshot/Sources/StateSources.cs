@@ -80,9 +80,12 @@ namespace WgTroubleshoot.Snapshot.Sources
                 return;
             }
             var first = snap.Interfaces.Min(i => i.First.Taken);
-            var wait = first.AddSeconds(ctx.Request.SampleSeconds) - DateTime.UtcNow;
             ctx.Progress($"Sampling handshakes and counters ({ctx.Request.SampleSeconds} s)", 20);
-            if (wait > TimeSpan.Zero) ctx.Cancel.WaitHandle.WaitOne(wait);
+            // The watch that ran with the sample; when its reads already proved two-way traffic on every peer, the
+            // rest of the sample time would prove nothing more.
+            Liveness.EndpointWatchSource.Join(ctx);
+            var wait = first.AddSeconds(ctx.Request.SampleSeconds) - DateTime.UtcNow;
+            if (wait > TimeSpan.Zero && !ctx.SampleProven) ctx.Cancel.WaitHandle.WaitOne(wait);
             if (ctx.Cancel.IsCancellationRequested) return;
             var reader = new WgStateReader(ctx.Runner);
             var devices = reader.Read(snap.Interfaces.Select(i => i.Name).ToArray(), _ => { });
