@@ -85,6 +85,27 @@ namespace WgTroubleshoot.Tests.Checks
         }
 
         [Fact]
+        public void Mss_when_the_tunnel_mtu_is_the_limit_a_clamp_to_the_route_out_is_not_enough()
+        {
+            // The server's tunnel is smaller than its clients' (1380 here, the clients announce 1380 + 40), the route out is 1500.
+            var s = Read("MssClampMissing-server.json");
+            var i = s.Interfaces[0];
+            foreach (var smp in i.Samples) smp.Interface.Mtu = 1380;
+            s.Link(i.ForwardRoutes[0].Device).Mtu = 1500;
+            var top = Diagnose(s).First(f => f.Cause == "MssClampMissing");
+            Assert.Contains("Mss=1340", top.RepairData);
+            Assert.Contains("--set-mss 1340", top.Remediation);
+            var b = s.Netfilter.Backend("iptables-nft");
+            b.Text = (b.Text ?? "") + "\n*mangle\n-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu\nCOMMIT\n";
+            Assert.Contains(Diagnose(s), f => f.Cause == "MssClampMissing");
+            b.Text += $"*mangle\n-A FORWARD -i {i.Name} -p tcp -m tcp --tcp-flags SYN,RST SYN -m tcpmss --mss 1341:65535 -j TCPMSS --set-mss 1340\nCOMMIT\n";
+            Assert.DoesNotContain(Diagnose(s), f => f.Cause == "MssClampMissing");
+            var rules = MssClampRules.Find(s.Netfilter);
+            Assert.True(WgTroubleshoot.PathFaults.MssClampRepair.Clamped(rules, i.Name, 1340));
+            Assert.False(WgTroubleshoot.PathFaults.MssClampRepair.Clamped(rules, i.Name, 1300));
+        }
+
+        [Fact]
         public void Mss_a_syn_to_this_host_itself_is_not_forwarded_and_not_judged()
         {
             var s = Read("MssClampMissing-server.json");
