@@ -30,9 +30,13 @@ namespace WgTroubleshoot.Checks
             return NatForwardRules.InterfaceMatches(p, name) != neg;
         }
 
-        /// <summary>True when the rule rewrites a SYN forwarded from <paramref name="inIf"/> to <paramref name="outIf"/> to at most <paramref name="fit"/>.</summary>
-        public bool Covers(string inIf, string outIf, int fit)
-            => Matches(In, inIf) && Matches(Out, outIf) && (ToPathMtu || (SetMss.HasValue && SetMss.Value <= fit));
+        /// <summary>
+        /// True when the rule rewrites a SYN forwarded from <paramref name="inIf"/> to <paramref name="outIf"/> to at most
+        /// <paramref name="fit"/>. A clamp to the path MTU clamps to the MTU of the route out (<paramref name="outMtu"/>
+        /// minus <paramref name="header"/>): it does not cover a SYN whose limit is the tunnel's own, smaller MTU.
+        /// </summary>
+        public bool Covers(string inIf, string outIf, int fit, int outMtu, int header)
+            => Matches(In, inIf) && Matches(Out, outIf) && (ToPathMtu ? outMtu - header <= fit : SetMss.HasValue && SetMss.Value <= fit);
     }
 
     /// <summary>Finds the MSS clamp rules in the netfilter text of every backend (forward and postrouting paths).</summary>
@@ -123,6 +127,7 @@ namespace WgTroubleshoot.Checks
             var over = new List<string>();
             var devices = new List<string>();
             int worstFit = int.MaxValue, worstMss = 0;
+            int? tunnelFit = null;   // IPv4 SYNs whose limit is the tunnel's own MTU, smaller than the route out: a clamp to the path MTU is not enough
             foreach (var s in cap.Syns)
             {
                 var route = c.Interface.ForwardRoutes.FirstOrDefault(r => r.Source == s.Source && r.Destination == s.Destination);
@@ -132,7 +137,8 @@ namespace WgTroubleshoot.Checks
                 var pathMtu = tunnelMtu.HasValue ? Math.Min(tunnelMtu.Value, outMtu.Value) : outMtu.Value;
                 var fit = pathMtu - (s.IPv6 ? 60 : 40);
                 if (s.Mss <= fit) continue;
-                if (clamps.Any(r => r.Covers(c.Name, route.Device, fit))) continue;
+                if (clamps.Any(r => r.Covers(c.Name, route.Device, fit, outMtu.Value, s.IPv6 ? 60 : 40))) continue;
+                if (!s.IPv6 && tunnelMtu.HasValue && tunnelMtu.Value < outMtu.Value) tunnelFit = Math.Min(tunnelFit ?? int.MaxValue, fit);
                 if (over.Count < 8)
                     over.Add($"{s.Count} {(s.Ack ? "SYN-ACK" : "SYN")}{(s.Count == 1 ? "" : "s")} {s.Source} -> {s.Destination}:{s.DestinationPort} in through {c.Name} with MSS {s.Mss}; forwarded out of {route.Device} (`ip route get {s.Destination} from {s.Source} iif {c.Name}`: {route.Text}), MTU {outMtu.Value}{(route.Mtu.HasValue ? " (route)" : " (link)")}; tunnel MTU {(tunnelMtu.HasValue ? tunnelMtu.Value.ToString(CultureInfo.InvariantCulture) : "unknown")}: an MSS up to {fit} fits.");
                 if (!devices.Contains(route.Device)) devices.Add(route.Device);
@@ -147,11 +153,16 @@ namespace WgTroubleshoot.Checks
                 clamps.Count == 0 ? "No MSS clamp rule in any backend (no iptables TCPMSS target, no nft `tcp option maxseg size set`)."
                                   : "MSS rules found, none of them covers these SYNs: " + string.Join("; ", clamps.Select(r => $"{r.Backend} {r.Chain}: {r.Text}")),
             };
-            f.Evidence = ev.ToArray();
             var backend = ForwardingBackend(c);
-            f.Remediation = $"Repair-WgIssue adds TCPMSS --clamp-mss-to-pmtu for SYNs in and out of {c.Name} in the forward path ({backend}). To keep it, add the same rule to the interface's PostUp.";
+            if (tunnelFit.HasValue)
+                ev.Add($"The limit is {c.Name}'s own MTU {tunnelMtu}, smaller than the route out: a clamp to the path MTU of the route out does not reach it, so IPv4 SYNs in through {c.Name} are also set to MSS {tunnelFit.Value}.");
+            f.Evidence = ev.ToArray();
+            f.Remediation = $"Repair-WgIssue adds TCPMSS --clamp-mss-to-pmtu for SYNs in and out of {c.Name} in the forward path ({backend})"
+                + (tunnelFit.HasValue ? $", and --set-mss {tunnelFit.Value} for IPv4 SYNs in through {c.Name} above it" : "") + ". To keep it, add the same rules to the interface's PostUp.";
             f.CanRepair = true;
-            f.RepairData = new[] { "Interface=" + c.Name, "Backend=" + backend };
+            f.RepairData = tunnelFit.HasValue
+                ? new[] { "Interface=" + c.Name, "Backend=" + backend, "Mss=" + tunnelFit.Value.ToString(CultureInfo.InvariantCulture) }
+                : new[] { "Interface=" + c.Name, "Backend=" + backend };
             yield return f;
         }
 

@@ -27,15 +27,25 @@ namespace WgTroubleshoot.PathFaults
         private static readonly Regex IfName = new Regex(@"^[A-Za-z0-9_.=+-]{1,15}$", RegexOptions.Compiled);
 
         public static string Describe(FindingRef f)
-            => $"TCPMSS --clamp-mss-to-pmtu for TCP SYNs in and out of {f.Interface} in the forward path ({f.Data("Backend") ?? "nftables"})";
+            => $"TCPMSS --clamp-mss-to-pmtu for TCP SYNs in and out of {f.Interface} in the forward path ({f.Data("Backend") ?? "nftables"})"
+               + (Mss(f).HasValue ? $", and --set-mss {Mss(f)} for IPv4 SYNs in through {f.Interface} above it" : "");
 
-        /// <summary>True when a clamp to the path MTU already covers SYNs forwarded from and to <paramref name="wg"/>.</summary>
-        public static bool Clamped(IEnumerable<MssClampRule> rules, string wg)
+        private static int? Mss(FindingRef f)
+            => int.TryParse(f.Data("Mss"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var m) && m >= 536 && m <= 65495 ? m : (int?)null;
+
+        /// <summary>
+        /// True when a clamp to the path MTU already covers SYNs forwarded from and to <paramref name="wg"/> (and, with
+        /// <paramref name="mss"/>, a fixed MSS of at most that for SYNs in through it).
+        /// </summary>
+        public static bool Clamped(IEnumerable<MssClampRule> rules, string wg, int? mss = null)
         {
-            var list = rules.Where(r => r.ToPathMtu).ToList();
-            bool In(MssClampRule r) => r.Out == null && (r.In == null || (!r.In.StartsWith("!", StringComparison.Ordinal) && NatForwardRules.InterfaceMatches(r.In, wg)));
-            bool Out(MssClampRule r) => r.In == null && (r.Out == null || (!r.Out.StartsWith("!", StringComparison.Ordinal) && NatForwardRules.InterfaceMatches(r.Out, wg)));
-            return list.Any(In) && list.Any(Out);
+            var all = rules.ToList();
+            var list = all.Where(r => r.ToPathMtu).ToList();
+            bool Names(string pattern) => !pattern.StartsWith("!", StringComparison.Ordinal) && NatForwardRules.InterfaceMatches(pattern, wg);
+            bool In(MssClampRule r) => r.Out == null && (r.In == null || Names(r.In));
+            bool Out(MssClampRule r) => r.In == null && (r.Out == null || Names(r.Out));
+            bool fixedOk = !mss.HasValue || all.Any(r => !r.ToPathMtu && r.SetMss.HasValue && r.SetMss.Value <= mss.Value && In(r));
+            return list.Any(In) && list.Any(Out) && fixedOk;
         }
 
         public static IList<ChangeRecord> Apply(RemedyContext ctx, FindingRef f)
@@ -50,7 +60,10 @@ namespace WgTroubleshoot.PathFaults
             var nf = new Snapshot.NetfilterState();
             foreach (var b in live) nf.Backends.Add(new Snapshot.NetfilterBackend { Name = b.Name, Tool = b.Tool, Text = b.RawText });
             const string action = "Clamp the TCP MSS to the path MTU";
-            if (Clamped(MssClampRules.Find(nf), wg))
+            var mss = Mss(f);
+            if (f.Data("Mss") != null && !mss.HasValue)
+                throw new WgException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, "The repair data is not valid: the MSS.", wg);
+            if (Clamped(MssClampRules.Find(nf), wg, mss))
                 return new[] { Transaction.Unchanged(wg, action, "a TCPMSS clamp to the path MTU already covers " + wg) };
             var backend = live.FirstOrDefault(b => b.Name == backendName);
             if (backend == null)
@@ -82,6 +95,18 @@ namespace WgTroubleshoot.PathFaults
                             var m = Handle.Match(r.StdOut ?? "");
                             return exists && m.Success ? new[] { new NativeCommand("nft", "delete", "rule", "inet", NftTable, "forward", "handle", m.Groups[1].Value) } : new NativeCommand[0];
                         });
+                if (mss.HasValue)
+                {
+                    var m = mss.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    Run(new NativeCommand("nft", "--echo", "--handle", "add", "rule", "inet", NftTable, "forward", "iifname", "\"" + wg + "\"", "meta", "nfproto", "ipv4",
+                            "tcp", "flags", "syn", "/", "syn,rst", "tcp", "option", "maxseg", "size", ">", m, "tcp", "option", "maxseg", "size", "set", m),
+                        r =>
+                        {
+                            var h = Handle.Match(r.StdOut ?? "");
+                            return exists && h.Success ? new[] { new NativeCommand("nft", "delete", "rule", "inet", NftTable, "forward", "handle", h.Groups[1].Value) } : new NativeCommand[0];
+                        });
+                    notes.Add($"nftables: IPv4 SYNs in through {wg} with an MSS above {m} are set to {m} ({wg}'s own MTU is the limit)");
+                }
                 notes.Add($"nftables: table inet {NftTable}, chain forward (hook forward, priority mangle): tcp option maxseg size set rt mtu for SYNs with iifname/oifname {wg}");
             }
             else
@@ -91,6 +116,15 @@ namespace WgTroubleshoot.PathFaults
                     var add = new List<string> { "-w", "5", "-t", "mangle", "-I", "FORWARD", "1", dir, wg, "-p", "tcp", "--tcp-flags", "SYN,RST", "SYN", "-j", "TCPMSS", "--clamp-mss-to-pmtu" };
                     var del = new List<string> { "-w", "5", "-t", "mangle", "-D", "FORWARD", dir, wg, "-p", "tcp", "--tcp-flags", "SYN,RST", "SYN", "-j", "TCPMSS", "--clamp-mss-to-pmtu" };
                     Run(new NativeCommand(backend.Tool, add.ToArray()), _ => new[] { new NativeCommand(backend.Tool, del.ToArray()) });
+                }
+                if (mss.HasValue)
+                {
+                    var m = mss.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    var range = (mss.Value + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) + ":65535";
+                    var add = new[] { "-w", "5", "-t", "mangle", "-A", "FORWARD", "-i", wg, "-p", "tcp", "--tcp-flags", "SYN,RST", "SYN", "-m", "tcpmss", "--mss", range, "-j", "TCPMSS", "--set-mss", m };
+                    var del = new[] { "-w", "5", "-t", "mangle", "-D", "FORWARD", "-i", wg, "-p", "tcp", "--tcp-flags", "SYN,RST", "SYN", "-m", "tcpmss", "--mss", range, "-j", "TCPMSS", "--set-mss", m };
+                    Run(new NativeCommand(backend.Tool, add), _ => new[] { new NativeCommand(backend.Tool, del) });
+                    notes.Add($"{backendName}: mangle FORWARD -i {wg}: SYNs with an MSS above {m} are set to {m} ({wg}'s own MTU is the limit)");
                 }
                 notes.Add($"{backendName}: mangle FORWARD -i/-o {wg} -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu");
             }

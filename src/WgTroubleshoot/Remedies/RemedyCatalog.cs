@@ -195,6 +195,8 @@ namespace WgTroubleshoot.Remedies
                     Keys = new Dictionary<string, Func<string, bool>>(StringComparer.Ordinal)
                     {
                         ["Interface"] = IsIface, ["Backend"] = v => Array.IndexOf(PathFaults.MssClampRepair.Backends, v) >= 0,
+                        // IPv4 SYNs in through the tunnel are set to this MSS when the tunnel's own MTU is the limit.
+                        ["Mss"] = v => Int(v, 536, 65495).HasValue,
                     },
                     Build = (f, d) => ("Repair-WgIssue: " + PathFaults.MssClampRepair.Describe(f), ctx => PathFaults.MssClampRepair.Apply(ctx, f)),
                 },

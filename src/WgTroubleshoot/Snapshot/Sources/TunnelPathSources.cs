@@ -195,9 +195,10 @@ namespace WgTroubleshoot.Snapshot.Sources
                 if (early && proc.ExitCode.HasValue && proc.ExitCode.Value != 0 && lines.Count == 0)
                 {
                     var err = proc.StandardError.Split('\n').Select(x => x.Trim()).FirstOrDefault(x => x.Length > 0 && !x.StartsWith("listening on", StringComparison.Ordinal) && !x.StartsWith("tcpdump: verbose", StringComparison.Ordinal));
-                    var cat = NativeRunner.IsPermissionProblem(proc.StandardError) ? System.Management.Automation.ErrorCategory.PermissionDenied : System.Management.Automation.ErrorCategory.InvalidResult;
-                    throw new WgException(cat == System.Management.Automation.ErrorCategory.PermissionDenied ? ErrorIds.PermissionDenied : ErrorIds.ToolFailed, cat,
-                        $"The capture of SYNs on {iface} failed: '{proc.CommandLine}' said: {err ?? "exit code " + proc.ExitCode.Value}", proc.CommandLine);
+                    var what = $"The capture of SYNs on {iface} failed: '{proc.CommandLine}' said: {err ?? "exit code " + proc.ExitCode.Value}";
+                    if (NativeRunner.IsPermissionProblem(proc.StandardError))
+                        throw new WgException(ErrorIds.PermissionDenied, System.Management.Automation.ErrorCategory.PermissionDenied, what, proc.CommandLine);
+                    throw new WgException(ErrorIds.ToolFailed, System.Management.Automation.ErrorCategory.InvalidResult, what, proc.CommandLine);
                 }
                 cap.Truncated = lines.Count >= MaxPackets;
             }
