@@ -166,7 +166,7 @@ namespace WgTroubleshoot.Liveness
             foreach (var p in f.LivePeers) explained.Add(p.PublicKey);
             yield return new Finding
             {
-                Id = "WGD210", Severity = "Error", Cause = nameof(Cause.ListenPortInUse),
+                Id = "WGD260", Severity = "Error", Cause = nameof(Cause.ListenPortInUse),
                 Summary = $"UDP {f.ConfiguredListenPort} (ListenPort in the configuration) is owned by another socket; {f.Interface} listens on {(f.LiveListenPort.HasValue ? f.LiveListenPort.Value.ToString(CultureInfo.InvariantCulture) : "no port")}, so peers that send to {f.ConfiguredListenPort} reach the other program.",
                 Evidence = new[]
                 {
