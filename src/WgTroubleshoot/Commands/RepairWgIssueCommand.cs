@@ -37,7 +37,7 @@ namespace WgTroubleshoot.Commands
         protected override void EndProcessing()
         {
             // An MTU blackhole and a missing MSS clamp are only found by the deep diagnosis: their verification runs the same checks.
-            var deep = new HashSet<string>(_findings.Where(x => x.Cause == nameof(Cause.MtuBlackhole) || x.Cause == nameof(Cause.MssClampMissing)).Select(x => x.Interface));
+            var deep = new HashSet<string>(_findings.Where(x => Repairer.FoundOnlyDeep(x.Cause)).Select(x => x.Interface));
             var repairer = new Repairer(Runner, Repairer.EngineDiagnosis(Runner, WriteVerbose, _stop.Token, deep.Contains), WriteVerbose, WriteWarning, _stop.Token);
             RepairRemote();
             // the same loop a repair sent from another host runs (RemoteEndpoint.RepairJson); ShouldProcess is asked here

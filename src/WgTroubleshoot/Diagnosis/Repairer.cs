@@ -36,6 +36,9 @@ namespace WgTroubleshoot.Diagnosis
             _cancel = cancel;
         }
 
+        /// <summary>Causes only the deep diagnosis finds (path-MTU probe, SYN capture): their verification runs it again.</summary>
+        public static bool FoundOnlyDeep(string cause) => cause == nameof(Cause.MtuBlackhole) || cause == nameof(Cause.MssClampMissing);
+
         /// <summary>The verification diagnosis: a fresh read of the host and the same checks the first diagnosis ran.</summary>
         /// <param name="deep">Which interfaces were diagnosed with the path-MTU probe (and are verified with it again).</param>
         public static Func<string, IList<Finding>> EngineDiagnosis(INativeRunner runner, Action<string> verbose, CancellationToken cancel, Func<string, bool> deep = null)

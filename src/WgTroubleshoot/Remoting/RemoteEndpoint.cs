@@ -77,8 +77,8 @@ namespace WgTroubleshoot.Remoting
             var findings = RemoteRepair.FindingsFromJson(findingsJson);
             var runner = new NativeRunner(null);
             var warnings = new System.Collections.Generic.List<string>();
-            // an MTU blackhole is only found by the deep diagnosis: its verification runs the same checks
-            var deep = new System.Collections.Generic.HashSet<string>(findings.Where(x => x.Cause == nameof(Cause.MtuBlackhole)).Select(x => x.Interface));
+            // an MTU blackhole or a missing MSS clamp is only found by the deep diagnosis: its verification runs the same checks
+            var deep = new System.Collections.Generic.HashSet<string>(findings.Where(x => Diagnosis.Repairer.FoundOnlyDeep(x.Cause)).Select(x => x.Interface));
             var repairer = new Diagnosis.Repairer(runner, Diagnosis.Repairer.EngineDiagnosis(runner, null, CancellationToken.None, deep.Contains), null, warnings.Add);
             var results = repairer.RepairAll(findings, null, (f, ex) => new RepairResult
             {
