@@ -83,6 +83,16 @@ namespace WgTroubleshoot.Native
     {
         public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
 
+        /// <summary>The bound for the firewall front ends written in Python (ufw, firewall-cmd): they start slowly and reload whole rule sets, tens of seconds on a busy host.</summary>
+        public static readonly TimeSpan SlowFrontEndTimeout = TimeSpan.FromSeconds(60);
+
+        /// <summary>The default bound of one tool's run.</summary>
+        public static TimeSpan DefaultTimeoutFor(string tool)
+        {
+            var name = Path.GetFileName(tool ?? "");
+            return name == "ufw" || name == "firewall-cmd" ? SlowFrontEndTimeout : DefaultTimeout;
+        }
+
         private readonly Action<string> _log;
 
         public NativeRunner(Action<string> log = null)
@@ -151,7 +161,7 @@ namespace WgTroubleshoot.Native
         public NativeResult Run(string tool, IEnumerable<string> arguments, TimeSpan? timeout = null, string standardInput = null)
         {
             var args = arguments?.ToList() ?? new List<string>();
-            var limit = timeout ?? DefaultTimeout;
+            var limit = timeout ?? DefaultTimeoutFor(tool);
             var commandLine = FormatCommandLine(tool, args);
             _log?.Invoke("Running: " + commandLine);
 
@@ -220,7 +230,7 @@ namespace WgTroubleshoot.Native
         public IReadOnlyList<NativeResult> RunAll(IReadOnlyList<NativeInvocation> commands, TimeSpan? timeout = null)
         {
             if (commands == null) throw new ArgumentNullException(nameof(commands));
-            var limit = timeout ?? DefaultTimeout;
+            var limit = timeout ?? (commands.Any(c => DefaultTimeoutFor(c.Tool) > DefaultTimeout) ? SlowFrontEndTimeout : DefaultTimeout);
             var exes = new string[commands.Count];
             for (int i = 0; i < commands.Count; i++)
             {
