@@ -311,7 +311,8 @@ namespace WgTroubleshoot.Liveness
 namespace WgTroubleshoot.Liveness
 {
     /// <summary>
-    /// When a peer of an interface fails, the handshake lines of the last minutes from the system log (journal or
+    /// When a peer of an interface fails (or, on a server, a peer's session expired: see
+    /// <see cref="InterfaceFacts.LogReason"/>), the handshake lines of the last minutes from the system log (journal or
     /// dmesg; wireguard-go logs them at LOG_LEVEL=verbose): a handshake replay tells a clock that went backwards on
     /// the initiator from a key mismatch, which logs only invalid initiations.
     /// </summary>
@@ -323,8 +324,8 @@ namespace WgTroubleshoot.Liveness
 
         public void Collect(CollectContext ctx)
         {
-            var failing = ctx.Snapshot.Interfaces.Where(i => InterfaceFacts.CaptureReason(i, InterfaceFacts.Handshakes(i).Values) != null).ToList();
-            if (failing.Count == 0) { ctx.Report(Name, null, SourceState.Skipped, message: "No peer fails: the log was not read."); return; }
+            var failing = ctx.Snapshot.Interfaces.Where(i => InterfaceFacts.LogReason(i, InterfaceFacts.Handshakes(i).Values) != null).ToList();
+            if (failing.Count == 0) { ctx.Report(Name, null, SourceState.Skipped, message: "No peer fails and no session expired: the log was not read."); return; }
             var events = new Logs.WgLogReader(ctx.Runner, ctx.Verbose).ReadSystem(DateTime.Now.AddMinutes(-5));
             foreach (var i in failing)
                 i.LogEvents.AddRange(events.Where(e => e.Interface == i.Name && (e.EventType == WgLogEventType.HandshakeReplay || e.EventType == WgLogEventType.InvalidInitiation))

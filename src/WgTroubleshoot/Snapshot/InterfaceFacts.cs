@@ -51,5 +51,20 @@ namespace WgTroubleshoot.Snapshot
                                                      || (server && h.Status == nameof(HandshakeStatus.AwaitingPeer)));
             return hit == null ? null : $"peer {hit.Name ?? hit.Peer} is {hit.Status}";
         }
+
+        /// <summary>
+        /// Why the handshake lines of the log are worth reading for this interface: a failing peer (as for a capture),
+        /// or, on a server, a peer whose session expired and who sends nothing that counts. A responder's counters do
+        /// not move for initiations it rejects (a replay, a clock gone backwards on the initiator), so such a peer
+        /// reads as Idle; only the log tells. Null when nothing calls for it.
+        /// </summary>
+        public static string LogReason(InterfaceSnapshot i, IEnumerable<HandshakeResult> handshakes)
+        {
+            var list = handshakes.ToList();
+            var reason = CaptureReason(i, list);
+            if (reason != null || i.Last == null || !IsServer(i)) return reason;
+            var hit = list.FirstOrDefault(h => h.Status == nameof(HandshakeStatus.Idle) && h.LatestHandshake.HasValue);
+            return hit == null ? null : $"peer {hit.Name ?? hit.Peer} had a session that expired";
+        }
     }
 }
