@@ -159,6 +159,20 @@ namespace WgTroubleshoot.Remoting
             if (arrived.Count == 0)
             {
                 SplitEndpoint(pa.Endpoint, out var addr, out _);
+                // Sent to a NAT's mapping of the other end, which sends no keepalive: the NAT forgot the mapping. That is
+                // the cause (and the repair); the drop on the way is what it does, not a filter of its own.
+                var nat = b.OwnsAddress(addr) ? null : r.FirstOrDefault(x => x.Finding.Cause == "NoKeepaliveBehindNat" && x.Finding.Peer == a.If.PublicKey && x.Finding.Role == b.Host.HostName);
+                if (nat != null)
+                {
+                    nat.Finding.Severity = Severity.Error.ToString();
+                    nat.Finding.Summary += $" Now it cannot: what {a.Name} sends to the mapping {pa.Endpoint} never arrives.";
+                    nat.Finding.Evidence = nat.Finding.Evidence.Concat(new[]
+                    {
+                        $"{a.Host.HostName} sent {Count(sent)} from UDP {ca.ListenPort} to {pa.Endpoint} between {T(start)} and {T(end)} UTC{probe} (capture on {a.Host.HostName})",
+                        $"{b.Host.HostName} received nothing on UDP {cb.ListenPort} in the same window (capture on {b.Host.HostName}): the NAT in front of it no longer maps {pa.Endpoint}",
+                    }).ToArray();
+                    return true;
+                }
                 r.Add(New(a, pa, Severity.Error, nameof(Cause.UpstreamFilter), "WGD-PEER-UPSTREAM",
                     $"Packets leave {a.Name} for {pa.Endpoint} and never arrive at {b.Name}: something between the two hosts drops them.",
                     new[] { $"{a.Host.HostName} sent {Count(sent)} from UDP {ca.ListenPort} to {pa.Endpoint} between {T(start)} and {T(end)} UTC{probe} (capture on {a.Host.HostName})",

@@ -94,12 +94,17 @@ namespace WgTroubleshoot.Tests.Remoting
         [Fact]
         public void TheClientBehindNatWithoutKeepaliveIsRepairedOnThePeer()
         {
-            var n = Assert.Single(JudgeFrom("NatNoKeepalive", "server"), j => j.Finding.Cause == "NoKeepaliveBehindNat");
+            var judged = JudgeFrom("NatNoKeepalive", "server");
+            var n = Assert.Single(judged, j => j.Finding.Cause == "NoKeepaliveBehindNat");
             Assert.True(n.OnPeer);
-            Assert.Equal("Warning", n.Finding.Severity);
+            // the server's packets to the forgotten mapping never arrive: the NAT is the cause, not a filter of its own
+            Assert.Equal("Error", n.Finding.Severity);
+            Assert.Same(n, judged[0]);
+            Assert.DoesNotContain(judged, j => j.Finding.Cause == "UpstreamFilter");
+            Assert.Contains(n.Finding.Evidence, e => e.Contains("no longer maps"));
             Assert.StartsWith("wgc", n.Finding.Interface, StringComparison.Ordinal);
             Assert.True(n.Finding.CanRepair);
-            Assert.Contains("keepalive=25", n.Finding.RepairData);
+            Assert.Contains("Keepalive=25", n.Finding.RepairData);
             Assert.Contains(n.Finding.Evidence, e => e.Contains("sees the peer at 203.0.113.1:"));
         }
 
