@@ -11,6 +11,7 @@ using WgTroubleshoot.Config;
 using WgTroubleshoot.Diagnosis;
 using WgTroubleshoot.Firewall;
 using WgTroubleshoot.Forwarding;
+using WgTroubleshoot.Keys;
 using WgTroubleshoot.Logs;
 using WgTroubleshoot.Native;
 using WgTroubleshoot.State;
@@ -139,7 +140,7 @@ namespace WgTroubleshoot.Bundle
                     AddPublic(d.Interface.PublicKey);
                     foreach (var p in d.Peers) AddPublic(p.PublicKey);
                 }
-            foreach (var s in _secrets) { var id = Redaction.KeyId(s); if (id != null) _publicKeyIds.Remove(id); }
+            foreach (var s in _secrets) { var id = KeyRedactor.KeyId(s); if (id != null) _publicKeyIds.Remove(id); }
             bundle["Redactions"] = 0;
             int found = Clean(Serialize(bundle), out var first);
             // every (redacted) but the values of the PrivateKey/PresharedKey lines: keys the last pass found and
@@ -154,7 +155,7 @@ namespace WgTroubleshoot.Bundle
 
         private void AddPublic(string key)
         {
-            var id = Redaction.KeyId(key);
+            var id = KeyRedactor.KeyId(key);
             if (id != null) _publicKeyIds.Add(id);
         }
 
@@ -165,7 +166,7 @@ namespace WgTroubleshoot.Bundle
         private int Clean(string text, out string cleaned)
         {
             var scrubbed = Redaction.Scrub(text, _secrets, out var known);
-            cleaned = Redaction.RedactKeyTokens(scrubbed, _publicKeyIds, out var tokens);
+            cleaned = KeyRedactor.RedactKeyTokens(scrubbed, _publicKeyIds, out var tokens);
             return known + tokens;
         }
 

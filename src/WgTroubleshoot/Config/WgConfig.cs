@@ -41,16 +41,32 @@ namespace WgTroubleshoot
         /// <summary>FwMark as written (a number, 0x hex, or off); null when not set.</summary>
         public string FwMark { get; internal set; }
 
-        /// <summary>PreUp commands as wg-quick runs them (text after '=', cut at the first '#', trimmed).</summary>
+        /// <summary>
+        /// PreUp commands as wg-quick runs them (text after '=', cut at the first '#', trimmed), with every token that
+        /// decodes as a 32-byte key and is not a public key of the file shown as "(redacted)" (a key written into a
+        /// hook is a secret): the text can differ from what runs.
+        /// </summary>
         public string[] PreUp { get; internal set; } = Array.Empty<string>();
 
-        /// <summary>PostUp commands as wg-quick runs them (text after '=', cut at the first '#', trimmed).</summary>
+        /// <summary>
+        /// PostUp commands as wg-quick runs them (text after '=', cut at the first '#', trimmed), with every token that
+        /// decodes as a 32-byte key and is not a public key of the file shown as "(redacted)" (a key written into a
+        /// hook is a secret): the text can differ from what runs.
+        /// </summary>
         public string[] PostUp { get; internal set; } = Array.Empty<string>();
 
-        /// <summary>PreDown commands as wg-quick runs them (text after '=', cut at the first '#', trimmed).</summary>
+        /// <summary>
+        /// PreDown commands as wg-quick runs them (text after '=', cut at the first '#', trimmed), with every token that
+        /// decodes as a 32-byte key and is not a public key of the file shown as "(redacted)" (a key written into a
+        /// hook is a secret): the text can differ from what runs.
+        /// </summary>
         public string[] PreDown { get; internal set; } = Array.Empty<string>();
 
-        /// <summary>PostDown commands as wg-quick runs them (text after '=', cut at the first '#', trimmed).</summary>
+        /// <summary>
+        /// PostDown commands as wg-quick runs them (text after '=', cut at the first '#', trimmed), with every token that
+        /// decodes as a 32-byte key and is not a public key of the file shown as "(redacted)" (a key written into a
+        /// hook is a secret): the text can differ from what runs.
+        /// </summary>
         public string[] PostDown { get; internal set; } = Array.Empty<string>();
 
         /// <summary>SaveConfig: wg-quick rewrites the file from the live state on down (host names become IPs).</summary>

@@ -129,6 +129,7 @@ namespace WgTroubleshoot.Config
             private readonly WgConfig _config;
             private readonly WgParseResult _result = new WgParseResult();
             private readonly HashSet<string> _secrets = new HashSet<string>(StringComparer.Ordinal);
+            private HashSet<string> _publicKeyIds = new HashSet<string>(StringComparer.Ordinal);
             private readonly List<string> _address = new List<string>(), _dns = new List<string>();
             private readonly List<IpPrefix> _addressPrefixes = new List<IpPrefix>();
             private readonly List<string> _preUp = new List<string>(), _postUp = new List<string>(), _preDown = new List<string>(), _postDown = new List<string>();
@@ -162,6 +163,8 @@ namespace WgTroubleshoot.Config
                 var publicKeys = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var line in _doc.Lines)
                     if (line.HasKey("PublicKey") && line.Value.Length > 0) publicKeys.Add(line.Value);
+                // the public keys that redacted text (hooks, peer names) may keep
+                _publicKeyIds = KeyRedactor.KeyIds(publicKeys);
                 foreach (var line in _doc.Lines)
                 {
                     if ((line.HasKey("PrivateKey") || line.HasKey("PresharedKey")) && line.Value != null && line.Value.Length >= KeyText.SecretFragmentLength)
@@ -217,7 +220,7 @@ namespace WgTroubleshoot.Config
                 if (line.IsSection("Peer"))
                 {
                     _section = Section.Peer;
-                    _peers.Add(new WgConfigPeer { Interface = _config.Interface, Path = _doc.Path, Line = number, Name = Bundle.Redaction.RedactKeyTokens(NameAbove(number)) }); // a key in a comment never becomes a name
+                    _peers.Add(new WgConfigPeer { Interface = _config.Interface, Path = _doc.Path, Line = number, Name = KeyRedactor.RedactKeyTokens(NameAbove(number), _publicKeyIds) }); // a key in a comment never becomes a name
                     _peerIps.Add(new List<string>());
                     _peerIpLines.Add(new List<int>());
                     return;
@@ -273,7 +276,8 @@ namespace WgTroubleshoot.Config
                         break;
                     default:
                         var hook = hashInHooks ? line.UnstrippedValue : value;
-                        var shown = RawText.ToDisplayExact(hook);
+                        // hook text is output (Get-WgConfig, snapshots, lint evidence): a key written into a command is redacted
+                        var shown = KeyRedactor.RedactKeyTokens(RawText.ToDisplayExact(hook), _publicKeyIds);
                         (key == "PreUp" ? _preUp : key == "PostUp" ? _postUp : key == "PreDown" ? _preDown : _postDown).Add(shown);
                         if (!hashInHooks && line.Content.IndexOf('#') >= 0 && line.UnstrippedValue != value && line.Stripped.IndexOf('=') >= 0)
                             Note($"{key} on line {LineNumber} contains '#': wireguard-tools {_version} (wg-quick) runs only the text before it, '{Show(value)}'; wireguard-tools {WgToolsVersion.HashInHooks} and later run the whole line.",
@@ -549,6 +553,11 @@ namespace WgTroubleshoot.Config
                 CheckTable();
                 _config.HasPrivateKey = _config.PrivateKeyValue != null;
                 _config.PublicKey = WgKey.PublicFromPrivate(_config.PrivateKeyValue);
+                // public keys read here may be shown wherever output is redacted (never one that is also a secret of the file)
+                KeyRedactor.RememberPublicKey(_config.PublicKey);
+                foreach (var p in _peers)
+                    if (p.PublicKey != null && !_secrets.Contains(p.PublicKey) && p.PublicKey != _config.PrivateKeyValue && p.PublicKey != p.PresharedKeyValue)
+                        KeyRedactor.RememberPublicKey(p.PublicKey);
                 _config.Address = _address.ToArray();
                 _config.Dns = _dns.ToArray();
                 _config.PreUp = _preUp.ToArray();

@@ -45,7 +45,7 @@ namespace WgTroubleshoot
         public string[] Arguments { get; }
         public string CommandLine => NativeRunner.FormatCommandLine(Tool, Arguments);
         public override string ToString() => CommandLine;
-        public override bool Equals(object obj) => obj is NativeCommand o && o.CommandLine == CommandLine;
-        public override int GetHashCode() => CommandLine.GetHashCode();
+        public override bool Equals(object obj) => obj is NativeCommand o && o.Tool == Tool && System.Linq.Enumerable.SequenceEqual(o.Arguments, Arguments);
+        public override int GetHashCode() => string.Join("\0", new[] { Tool }.Concat(Arguments)).GetHashCode();
     }
 }

@@ -9,7 +9,9 @@ namespace WgTroubleshoot
         public string Name { get; set; }
         /// <summary>Same as <see cref="Name"/>; lets interface objects bind to -Interface parameters.</summary>
         public string Interface => Name;
-        public string PublicKey { get; set; }
+        /// <summary>The interface's public key (base64); recorded as one that output may show (see the key redactor).</summary>
+        public string PublicKey { get => _publicKey; set { _publicKey = value; Keys.KeyRedactor.RememberPublicKey(value); } }
+        private string _publicKey;
         /// <summary>UDP port WireGuard listens on; null when none is bound yet.</summary>
         public int? ListenPort { get; set; }
         /// <summary>Firewall mark as hex (0x...), or null when off.</summary>
@@ -35,7 +37,9 @@ namespace WgTroubleshoot
     public sealed class WgPeer
     {
         public string Interface { get; set; }
-        public string PublicKey { get; set; }
+        /// <summary>The peer's public key (base64); recorded as one that output may show (see the key redactor).</summary>
+        public string PublicKey { get => _publicKey; set { _publicKey = value; Keys.KeyRedactor.RememberPublicKey(value); } }
+        private string _publicKey;
         /// <summary>The peer's label: the comment line directly above its [Peer] section in the config.</summary>
         public string Name { get; set; }
         /// <summary>The current endpoint (ip:port or [ipv6]:port), or null when none is known.</summary>

@@ -131,8 +131,13 @@ namespace WgTroubleshoot.Native
             return arg;
         }
 
+        /// <summary>
+        /// The command line as logged and shown (shell-quoted), through the shared key redactor: a token that
+        /// decodes as a key and is not a known public key is shown as "(redacted)". Compare commands by their
+        /// tool and arguments, never by this text.
+        /// </summary>
         public static string FormatCommandLine(string tool, IEnumerable<string> arguments)
-            => string.Join(" ", new[] { tool }.Concat(arguments.Select(Quote)));
+            => Keys.KeyRedactor.Redact(string.Join(" ", new[] { tool }.Concat(arguments.Select(Quote))));
 
         public bool IsAvailable(string tool) => ResolveTool(tool) != null;
 

@@ -6,6 +6,7 @@ using System.Management.Automation;
 using System.Text.RegularExpressions;
 using WgTroubleshoot.Bundle;
 using WgTroubleshoot.Config;
+using WgTroubleshoot.Keys;
 using WgTroubleshoot.Native;
 using Xunit;
 
@@ -113,7 +114,7 @@ namespace WgTroubleshoot.Tests.Bundle
             foreach (var form in Forms(Old1).Append("0x" + Hex(Old1)))
             {
                 var line = string.Format(System.Globalization.CultureInfo.InvariantCulture, template, form);
-                var result = Redaction.RedactKeyTokens(line, null, out var count);
+                var result = KeyRedactor.RedactKeyTokens(line, null, out var count);
                 Assert.Equal(1, count);
                 Assert.Equal(string.Format(System.Globalization.CultureInfo.InvariantCulture, template, Redaction.Marker), result);
             }
@@ -122,11 +123,11 @@ namespace WgTroubleshoot.Tests.Bundle
         [Fact]
         public void KnownPublicKeysAndOrdinaryTextStay()
         {
-            var ids = new HashSet<string> { Redaction.KeyId(PeerPub) };
+            var ids = new HashSet<string> { KeyRedactor.KeyId(PeerPub) };
             var text = "peer " + PeerPub + " hex " + Hex(PeerPub) + " path /etc/wireguard/wg0.conf id 1234567890abcdef sha " + new string('a', 63);
-            Assert.Equal(text, Redaction.RedactKeyTokens(text, ids, out var count));
+            Assert.Equal(text, KeyRedactor.RedactKeyTokens(text, ids, out var count));
             Assert.Equal(0, count);
-            Assert.Equal("(redacted)(redacted)", Redaction.RedactKeyTokens(Old1 + Old2, ids, out count));
+            Assert.Equal("(redacted)(redacted)", KeyRedactor.RedactKeyTokens(Old1 + Old2, ids, out count));
             Assert.Equal(2, count);
         }
     }
