@@ -215,4 +215,14 @@ Describe 'Importing in a fresh PowerShell' {
         $LASTEXITCODE | Should -Be 0
         [int]($out | Select-Object -Last 1) | Should -Be $Manifest.CmdletsToExport.Count
     }
+
+    It 'runs with -Debug in a non-interactive host (cron, a timer): verbose text goes to the debug stream, no prompt' {
+        # PowerShell turns verbose messages into prompts under -Debug without -Verbose; a non-interactive host cannot answer them.
+        $conf = Join-Path $PSScriptRoot '../WgTroubleshoot.Tests/Corpus/basic.conf'
+        $out = & $env:WGT_PWSH -NoProfile -NonInteractive -Command "Import-Module '$ModulePath' -ErrorAction Stop; `$r = Test-WgConfig -LiteralPath '$conf' -Debug -ErrorAction Stop 5>&1; 'count=' + @(`$r).Count" 2>&1
+        $LASTEXITCODE | Should -Be 0
+        ($out -join "`n") | Should -Not -Match 'NonInteractive mode'
+        ($out -join "`n") | Should -Match "DEBUG: Checking '"
+        ($out -join "`n") | Should -Match 'count='
+    }
 }

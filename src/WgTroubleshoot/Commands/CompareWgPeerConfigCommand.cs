@@ -41,7 +41,7 @@ namespace WgTroubleshoot.Commands
             var ends = new LintFile[2];
             for (int i = 0; i < 2; i++)
             {
-                WriteVerbose($"Reading '{_files[i]}'.");
+                WgCmdlet.VerboseOrDebug(this, $"Reading '{_files[i]}'.");
                 try
                 {
                     ends[i] = LintFile.Read(_files[i]);
@@ -52,7 +52,7 @@ namespace WgTroubleshoot.Commands
                 }
             }
             var findings = PeerConfigComparer.Compare(ends[0], ends[1]);
-            WriteVerbose(findings.Count == 0 ? "The two ends match." : $"{findings.Count} finding{(findings.Count == 1 ? "" : "s")}.");
+            WgCmdlet.VerboseOrDebug(this, findings.Count == 0 ? "The two ends match." : $"{findings.Count} finding{(findings.Count == 1 ? "" : "s")}.");
             foreach (var f in findings) WriteObject(f);
         }
     }

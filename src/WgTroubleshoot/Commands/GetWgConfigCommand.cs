@@ -55,7 +55,7 @@ namespace WgTroubleshoot.Commands
 
         private void Emit(string file)
         {
-            WriteVerbose($"Reading '{file}'.");
+            WgCmdlet.VerboseOrDebug(this, $"Reading '{file}'.");
             try
             {
                 WriteObject(WgConfigParser.ParseFile(file, new WgParseOptions { ToolsVersion = ToolsVersion }));

@@ -58,7 +58,7 @@ namespace WgTroubleshoot.Commands
             var paths = ParameterSetName == PathSet ? Path : ParameterSetName == LiteralPathSet ? LiteralPath : null;
             foreach (var file in ConfigFileResolver.Resolve(this, paths, Interface, literal: ParameterSetName == LiteralPathSet))
             {
-                WriteVerbose($"Checking '{file}'.");
+                WgCmdlet.VerboseOrDebug(this, $"Checking '{file}'.");
                 LintFile lint;
                 try
                 {
@@ -70,7 +70,7 @@ namespace WgTroubleshoot.Commands
                     continue;
                 }
                 var findings = _linter.Lint(lint).ToList();
-                WriteVerbose($"'{file}': {findings.Count} finding{(findings.Count == 1 ? "" : "s")}.");
+                WgCmdlet.VerboseOrDebug(this, $"'{file}': {findings.Count} finding{(findings.Count == 1 ? "" : "s")}.");
                 _anyError |= findings.Any(f => f.Severity == nameof(Severity.Error));
                 if (!Quiet) foreach (var f in findings) WriteObject(f);
             }

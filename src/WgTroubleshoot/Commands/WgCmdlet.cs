@@ -33,6 +33,23 @@ namespace WgTroubleshoot.Commands
             }
         }
 
+        /// <summary>
+        /// Verbose text. With -Debug and without -Verbose, PowerShell turns every verbose message into a prompt
+        /// (Inquire), which fails in a non-interactive host (cron, a systemd timer, a remoting job): the messages go
+        /// to the debug stream then, which -Debug shows without asking.
+        /// </summary>
+        public new void WriteVerbose(string text) => VerboseOrDebug(this, text);
+
+        internal static void VerboseOrDebug(PSCmdlet cmdlet, string text)
+        {
+            var bound = cmdlet.MyInvocation.BoundParameters;
+            if (Present(bound, "Debug") && !Present(bound, "Verbose")) cmdlet.WriteDebug(text);
+            else cmdlet.WriteVerbose(text);
+        }
+
+        private static bool Present(System.Collections.Generic.IDictionary<string, object> bound, string name)
+            => bound.TryGetValue(name, out var v) && (v is SwitchParameter s ? s.IsPresent : v is bool b && b);
+
         /// <summary>Writes a non-terminating error.</summary>
         protected void WriteWgError(WgException ex) => WriteError(ex.ToErrorRecord());
 
