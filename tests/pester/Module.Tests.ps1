@@ -219,7 +219,7 @@ Describe 'Importing in a fresh PowerShell' {
     It 'runs with -Debug in a non-interactive host (cron, a timer): verbose text goes to the debug stream, no prompt' {
         # PowerShell turns verbose messages into prompts under -Debug without -Verbose; a non-interactive host cannot answer them.
         $conf = Join-Path $PSScriptRoot '../WgTroubleshoot.Tests/Corpus/basic.conf'
-        $out = & $env:WGT_PWSH -NoProfile -NonInteractive -Command "Import-Module '$ModulePath' -ErrorAction Stop; `$r = Test-WgConfig -LiteralPath '$conf' -Debug -ErrorAction Stop 5>&1; 'count=' + @(`$r).Count" 2>&1
+        $out = & $env:WGT_PWSH -NoProfile -NonInteractive -Command "Import-Module '$ModulePath' -ErrorAction Stop; `$r = Test-WgConfig -LiteralPath '$conf' -Debug -ErrorAction Stop 5>&1; `$r | Where-Object { `$_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object { 'DEBUG: ' + `$_.Message }; 'count=' + @(`$r | Where-Object { `$_ -isnot [System.Management.Automation.DebugRecord] }).Count" 2>&1
         $LASTEXITCODE | Should -Be 0
         ($out -join "`n") | Should -Not -Match 'NonInteractive mode'
         ($out -join "`n") | Should -Match "DEBUG: Checking '"
