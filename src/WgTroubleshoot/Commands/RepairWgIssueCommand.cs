@@ -58,7 +58,7 @@ namespace WgTroubleshoot.Commands
                 if (plan.PolicyKey != null)
                 {
                     var refused = repairer.Repair(f);
-                    WriteWarning($"{f.Interface} {f.Cause}: {refused.Error}");
+                    WriteVerbose($"{f.Interface} {f.Cause}: {refused.Error}");
                     WriteObject(refused);
                     continue;
                 }
