@@ -224,10 +224,9 @@ namespace WgTroubleshoot.Checks
                 {
                     $"{b.Name} input from {c.Name}: ICMP, TCP 22 and UDP 53 dropped by: {r0.DecidingRule}{PathFacts.Where(r0)}; no rule accepts iifname {c.Name}.",
                 }.Concat(results.SelectMany(r => r.RelevantConditional).Select(r => r.Text).Distinct().Select(t => "A rule that may let some of it through: " + t)).ToArray();
-                f.Remediation = $"If the peers should reach this host: add an accept for iifname \"{c.Name}\" (or for the one service) before the drop in {r0.DecidingBaseChain?.Name ?? "the input chain"}. Not repaired automatically: what the peers may reach on this host is a policy decision.";
-                // Repaired only by Invoke-WgRemediation when the policy says so (PathRepairs.TunnelInputPolicyKey);
-                // Repair-WgIssue refuses it. The finding is reported in any case.
-                f.CanRepair = true;
+                f.Remediation = $"If the peers should reach this host: add an accept for iifname \"{c.Name}\" (or for the one service) before the drop in {r0.DecidingBaseChain?.Name ?? "the input chain"}. Not repaired by Repair-WgIssue: what the peers may reach on this host is a policy decision; Invoke-WgRemediation adds that accept when the policy says {WgTroubleshoot.PathFaults.PathRepairs.TunnelInputPolicyKey}.";
+                // CanRepair stays false (Repair-WgIssue does not repair it); the RemedyCatalog entry runs only for a
+                // policy that has the key (PathRepairs.TunnelInputPolicyKey). The finding is reported in any case.
                 f.RepairData = new[] { "Interface=" + c.Name };
                 yield return f;
             }

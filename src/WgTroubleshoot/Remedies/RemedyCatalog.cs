@@ -265,7 +265,8 @@ namespace WgTroubleshoot.Remedies
             if (f == null) { refusal = "no finding"; return null; }
             var e = Entries.FirstOrDefault(x => x.Cause == f.Cause);
             if (e == null) { refusal = $"{f.Cause ?? "(no cause)"} has no automatic repair: it needs a human."; return null; }
-            if (!f.CanRepair) { refusal = "the finding is not marked repairable."; return null; }
+            // A policy-only repair (TunnelInputBlocked) is never marked repairable: only its policy key runs it (RemediationRun, Repairer).
+            if (!f.CanRepair && e.PolicyKey == null) { refusal = "the finding is not marked repairable."; return null; }
             if (!IsIface(f.Interface)) { refusal = $"'{f.Interface}' is not a valid interface name."; return null; }
             var data = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var kv in f.RepairData ?? new string[0])

@@ -94,7 +94,7 @@ namespace WgTroubleshoot.Tests.Remedies
         {
             var top = HostDiagnosis.Replay(Corpus("TunnelInputBlocked-server.json"))[0];
             Assert.Equal("TunnelInputBlocked", top.Cause);
-            Assert.True(top.CanRepair);
+            Assert.False(top.CanRepair); // not by Repair-WgIssue
             Assert.Contains("acceptTunnelInput: true", top.Remediation);
             var plan = RemedyCatalog.Plan(FindingRef.From(top), out var why);
             Assert.True(plan != null, why);
@@ -108,6 +108,9 @@ namespace WgTroubleshoot.Tests.Remedies
             var runner = new RecordingRunner();
             var repairer = new Repairer(runner, _ => throw new InvalidOperationException("nothing may be diagnosed or changed"));
             var r = repairer.Repair(F("TunnelInputBlocked", "Interface=wg0"));
+            var asFound = F("TunnelInputBlocked", "Interface=wg0");
+            asFound.CanRepair = false;
+            Assert.Contains("acceptTunnelInput", repairer.Repair(asFound).Error);
             Assert.False(r.Changed);
             Assert.False(r.Verified);
             Assert.Contains("acceptTunnelInput", r.Error);
@@ -128,7 +131,7 @@ namespace WgTroubleshoot.Tests.Remedies
         }
 
         private static RemediationReport RunPolicy(string keys, List<string> asked)
-            => RunPolicy(keys, asked, new Finding { Cause = "TunnelInputBlocked", Severity = "Warning", Summary = "input drops", Interface = "lo", CanRepair = true, RepairData = new[] { "Interface=lo" } });
+            => RunPolicy(keys, asked, new Finding { Cause = "TunnelInputBlocked", Severity = "Warning", Summary = "input drops", Interface = "lo", CanRepair = false, RepairData = new[] { "Interface=lo" } });
 
         private static RemediationReport RunPolicy(string keys, List<string> asked, Finding finding)
         {
