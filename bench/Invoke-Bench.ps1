@@ -517,7 +517,10 @@ namespace TinyBench { [System.Management.Automation.Cmdlet("Get", "TinyBench")] 
     $own = Get-Diff 'module' 'one-cmdlet dll + formats' wall
     $ownCpu = Get-Diff 'module' 'one-cmdlet dll + formats' cpu
     $ownIn = Get-Diff 'module' 'one-cmdlet dll + formats' inCpu
-    Write-Verdict ("  extra for Import-Module   {0,6:N1} ms wall, {1:N0} ms CPU ({2:N1} in-process) over bare pwsh   target < 100 ms   {3}" -f $extra, $extraCpu, (Get-Diff 'module' 'bare pwsh' inCpu), $(if ($extra -lt 100) { 'PASS' } else { 'FAIL' }))
+    # PASS needs both the wall time and the in-process CPU time under the target: on a busy machine a
+    # wall-time difference can come out anywhere (even below zero), the CPU time of the import cannot.
+    $extraIn = Get-Diff 'module' 'bare pwsh' inCpu
+    Write-Verdict ("  extra for Import-Module   {0,6:N1} ms wall, {1:N1} ms CPU in-process ({2:N0} ms CPU of the process) over bare pwsh   target < 100 ms (wall and in-process CPU)   {3}" -f $extra, $extraIn, $extraCpu, $(if ($extra -lt 100 -and $extraIn -lt 100) { 'PASS' } else { 'FAIL' }))
     Write-Host ("  floor: the smallest binary module with the same format views costs {0:N1} ms wall, {1:N0} ms CPU ({2:N1} in-process) over bare pwsh;" -f $floor, $floorCpu, $floorIn)
     Write-Host ("  the module's own part above that floor: {0:N1} ms wall, {1:N0} ms CPU ({2:N1} in-process), {3:N0} KB more allocated" -f $own, $ownCpu, $ownIn, ((Get-Diff 'module' 'one-cmdlet dll + formats' alloc) / 1KB))
     Write-Host ("  Import-Module / bare      {0,6:N2}x" -f ((Get-Median $data['module'].wall) / (Get-Median $data['bare pwsh'].wall)))
