@@ -41,6 +41,7 @@ namespace WgTroubleshoot.Checks
                 Id = f.Id, Severity = f.Severity, Cause = cause, Peer = f.Peer, Interface = c.Name, Role = c.Role,
                 Summary = f.Message, Evidence = new[] { evidence }, Remediation = f.Fix, CanRepair = false,
                 Timestamp = c.Host.CompletedAt,
+                Peers = f.Peers ?? new string[0],   // a lint finding folded over several peers keeps every key
             };
         }
     }

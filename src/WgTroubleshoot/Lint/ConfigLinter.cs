@@ -56,7 +56,7 @@ namespace WgTroubleshoot.Lint
             foreach (var rule in Rules)
             {
                 if (rule.NeedsConfig && file.Config == null) continue;
-                foreach (var hit in Fold(file, rule.Check(file))) findings.Add(rule.ToFinding(file, hit));
+                foreach (var hit in FoldPeers(file, Fold(file, rule.Check(file)))) findings.Add(rule.ToFinding(file, hit));
             }
             return findings;
         }
@@ -98,6 +98,47 @@ namespace WgTroubleshoot.Lint
                     Items = g.Select(h => $"line {h.Line}: {h.Message}").ToArray(),
                     Lines = lines,
                 });
+            }
+            return result;
+        }
+
+        /// <summary>How many peers must share one rule's finding before they are folded into one finding.</summary>
+        internal const int PeerFoldThreshold = 2;
+
+        /// <summary>
+        /// Hits of one rule for several peers (one hit each) become one hit that names the count and the first few
+        /// peers, with every peer's public key in Peers and every line in Lines and Items: a hub with 10,000 clients
+        /// that share one omission gives one finding, not 10,000. Hits about no peer, and hits already folded for
+        /// one peer, pass unchanged.
+        /// </summary>
+        private static IEnumerable<LintHit> FoldPeers(LintFile f, IEnumerable<LintHit> hits)
+        {
+            var list = hits as IList<LintHit> ?? hits.ToList();
+            var single = list.Where(h => h.Peer != null && h.Items == null).ToList();
+            if (single.Select(h => h.Peer).Distinct(StringComparer.Ordinal).Count() < PeerFoldThreshold) return list;
+            var first = single[0];
+            var names = f.Config?.Peers.Where(p => p.PublicKey != null).GroupBy(p => p.PublicKey, StringComparer.Ordinal)
+                            .ToDictionary(g => g.Key, g => f.Label(g.First()), StringComparer.Ordinal)
+                        ?? new Dictionary<string, string>(StringComparer.Ordinal);
+            string Who(LintHit h) => names.TryGetValue(h.Peer, out var n) ? n : (f.IsSecret(h.Peer) ? "[Peer]" : WgKey.Short(h.Peer));
+            var shown = single.Take(FoldShown).Select(Who).ToList();
+            var more = single.Count - shown.Count;
+            var folded = new LintHit(first.Line,
+                $"{single.Count.ToString(CultureInfo.InvariantCulture)} peers have this finding ({string.Join(", ", shown)}{(more > 0 ? $" and {more.ToString(CultureInfo.InvariantCulture)} more" : "")}); the first: {first.Message} Every peer's public key is in Peers, every line in Lines and Items.",
+                first.Fix)
+            {
+                Severity = first.Severity,
+                Cause = first.Cause,
+                Items = single.Select(h => $"line {h.Line}: {h.Message}").ToArray(),
+                Lines = single.Select(h => h.Line ?? 0).ToArray(),
+                Peers = single.Select(h => h.Peer).ToArray(),
+            };
+            var result = new List<LintHit>();
+            bool emitted = false;
+            foreach (var h in list)
+            {
+                if (h.Peer != null && h.Items == null) { if (!emitted) { result.Add(folded); emitted = true; } continue; }
+                result.Add(h);
             }
             return result;
         }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace WgTroubleshoot.Lint
 {
@@ -23,6 +24,9 @@ namespace WgTroubleshoot.Lint
         /// <summary>For a folded hit: every item it stands for, and their lines.</summary>
         internal string[] Items { get; set; }
         internal int[] Lines { get; set; }
+
+        /// <summary>For a hit folded over several peers: every peer's public key, in file order.</summary>
+        internal string[] Peers { get; set; }
         internal Cause? Cause { get; set; }
     }
 
@@ -62,6 +66,7 @@ namespace WgTroubleshoot.Lint
             Peer = file.IsSecret(hit.Peer) ? null : hit.Peer,
             Items = hit.Items ?? System.Array.Empty<string>(),
             Lines = hit.Lines ?? System.Array.Empty<int>(),
+            Peers = hit.Peers?.Where(k => !file.IsSecret(k)).ToArray() ?? System.Array.Empty<string>(),
         };
     }
 }

@@ -43,6 +43,13 @@ namespace WgTroubleshoot
         /// <summary>The 1-based lines of <see cref="Items"/>, in the same order (empty for a single finding).</summary>
         public int[] Lines { get; set; } = System.Array.Empty<int>();
 
+        /// <summary>
+        /// When one finding stands for several peers that share it (10,000 clients without PersistentKeepalive), the
+        /// public key of every one of them, in file order; <see cref="Peer"/> is then null, and the Message names the
+        /// count and the first few. Empty for a finding about one peer or none.
+        /// </summary>
+        public string[] Peers { get; set; } = System.Array.Empty<string>();
+
         /// <summary>"wg0.conf:12: WG1006 Error: ...".</summary>
         public override string ToString()
             => $"{System.IO.Path.GetFileName(File ?? string.Empty)}{(Line.HasValue ? ":" + Line.Value : string.Empty)}: {Id} {Severity}: {Message}";

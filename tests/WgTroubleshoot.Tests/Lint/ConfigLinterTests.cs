@@ -58,6 +58,34 @@ namespace WgTroubleshoot.Tests.Lint
         }
 
         [Fact]
+        public void ARuleThatManyPeersShareIsOneFindingWithEveryPeer()
+        {
+            // A hub of 40 peers with endpoints and no ListenPort: WG1011 for each, folded into one.
+            var lines = new List<string> { Iface, Priv(ServerPrivate), "Address = 10.8.0.1/24" };
+            var keys = new List<string>();
+            for (int i = 0; i < 40; i++)
+            {
+                var key = Convert.ToBase64String(Enumerable.Range(0, 32).Select(b => (byte)(b * 7 + i + 1)).ToArray());
+                keys.Add(key);
+                lines.AddRange(new[] { Peer, Pub(key), $"AllowedIPs = 10.8.{i / 200}.{i % 200 + 2}/32", $"Endpoint = 198.51.100.{i % 250 + 1}:51820" });
+            }
+            var findings = LintText(L(lines.ToArray()));
+            var f = Assert.Single(findings, x => x.Id == "WG1011");
+            Assert.Null(f.Peer);
+            Assert.Equal(keys, f.Peers);
+            Assert.Equal(40, f.Lines.Length);
+            Assert.Equal(40, f.Items.Length);
+            Assert.Equal(f.Lines[0], f.Line);
+            Assert.StartsWith("40 peers have this finding (", f.Message);
+            Assert.Contains("and 35 more", f.Message);
+            AssertNoSecret(findings);
+            // one peer alone is not folded
+            var one = Assert.Single(LintText(L(Iface, Priv(), "Address = 10.8.0.2/32", Peer, Pub(ServerPublic), "Endpoint = 203.0.113.10:51820", "AllowedIPs = 10.8.0.0/24")), x => x.Id == "WG1011");
+            Assert.Equal(ServerPublic, one.Peer);
+            Assert.Empty(one.Peers);
+        }
+
+        [Fact]
         public void FileReadableByOthersIsAWholeFileFinding()
         {
             var findings = LintText(Laptop, new FakeEnvironment { Mode = 0x1A4 }); // 0644
