@@ -869,7 +869,8 @@ function Remove-WgLab {
         if ($null -eq $Lab) { return }
         # Faults still injected are removed first: some start programs of their own (a second wireguard-go, socat)
         # that would outlive the namespaces.
-        if (-not $Lab.Removed) {
+        # (a lab known only by its id, as after its owner died, has no Faults)
+        if (-not $Lab.Removed -and $Lab.PSObject.Properties['Faults']) {
             foreach ($f in @($Lab.Faults)) {
                 try { Remove-LabFaultCore $Lab $f; $null = $Lab.Faults.Remove($f) }
                 catch { Write-Warning "Lab $($Lab.Prefix) teardown: removing fault $f`: $_" }
