@@ -32,8 +32,11 @@ namespace WgTroubleshoot.Liveness
         public long TxAfter { get; set; }
         /// <summary>How long the receive counter was watched.</summary>
         public double WaitedSeconds { get; set; }
-        /// <summary>True when the peer's receive counter grew after the probe: the peer receives and answers.</summary>
-        public bool Answered => WasSent && RxAfter > RxBefore;
+        /// <summary>
+        /// True when the peer's receive counter grew after the probe by more than handshake initiations of its own
+        /// (<see cref="TunnelProbe.IsAnswer"/>): the peer receives and answers.
+        /// </summary>
+        public bool Answered => WasSent && TunnelProbe.IsAnswer(RxAfter - RxBefore);
         /// <summary>Every endpoint seen for the peer while the counters were watched, in order, deduplicated.</summary>
         public List<string> EndpointsSeen { get; set; } = new List<string>();
 
@@ -101,7 +104,18 @@ namespace WgTroubleshoot.Liveness
         /// True when two samples already prove two-way traffic now: both counters grew between them.
         /// A lone keepalive going out (tx grows, rx flat) proves nothing: keepalives are not answered.
         /// </summary>
-        public static bool TwoWayProven(long txDelta, long rxDelta) => txDelta > 0 && rxDelta > 0;
+        public static bool TwoWayProven(long txDelta, long rxDelta) => txDelta > 0 && IsAnswer(rxDelta);
+
+        /// <summary>Bytes a handshake initiation adds to the receive counter (message type 1, 148 bytes).</summary>
+        public const long InitiationBytes = 148;
+
+        /// <summary>
+        /// True when what the peer's receive counter grew by shows the peer answers: anything but a few handshake
+        /// initiations of its own. An initiation only says the peer's packets reach this host, not that this host's
+        /// reach the peer (its initiations keep coming when nothing of ours arrives). Transport messages are 32 bytes
+        /// plus a multiple of 16, so one to three initiations (148, 296, 444 bytes) are never data alone.
+        /// </summary>
+        public static bool IsAnswer(long rxDelta) => rxDelta > 0 && !(rxDelta % InitiationBytes == 0 && rxDelta / InitiationBytes <= 3);
 
         /// <summary>
         /// An address inside the peer's AllowedIPs to probe: a host prefix (the peer's own tunnel address) first,
@@ -208,7 +222,7 @@ namespace WgTroubleshoot.Liveness
                         AddEndpoint(r, c.Endpoint);
                         if (!pending.Contains(r)) continue;
                         r.RxAfter = c.Rx; r.TxAfter = c.Tx; r.WaitedSeconds = elapsed;
-                        if (r.RxAfter > r.RxBefore && r.WasSent) pending.Remove(r);
+                        if (r.Answered) pending.Remove(r);
                     }
                 if (pending.Count == 0 || DateTime.UtcNow >= deadline) break;
             }

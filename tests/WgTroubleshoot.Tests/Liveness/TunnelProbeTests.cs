@@ -43,7 +43,21 @@ namespace WgTroubleshoot.Tests.Liveness
         [InlineData(148, 0, false)]   // a lone keepalive or initiation out: proves nothing
         [InlineData(0, 92, false)]
         [InlineData(32, 32, true)]
+        [InlineData(92, 148, false)]  // the peer's initiation in, our response out: its packets reach us, ours are not shown to reach it
+        [InlineData(184, 296, false)] // two of them
+        [InlineData(92, 180, true)]   // an initiation and a keepalive: the peer got our response
+        [InlineData(148, 92, true)]   // our initiation answered
         public void TwoWayOnlyWhenBothCountersGrew(long tx, long rx, bool proven) => Assert.Equal(proven, TunnelProbe.TwoWayProven(tx, rx));
+
+        [Theory]
+        [InlineData(148, false)]
+        [InlineData(444, false)]
+        [InlineData(32, true)]
+        [InlineData(92, true)]
+        [InlineData(592, true)]       // four initiations and one 592-byte data packet cannot be told apart: counted as an answer
+        [InlineData(0, false)]
+        public void OnlyInitiationsAreNoAnswerToAProbe(long rx, bool answer)
+            => Assert.Equal(answer, new ProbeResult { WasSent = true, RxBefore = 1000, RxAfter = 1000 + rx }.Answered);
 
         private sealed class RouteRunner : INativeRunner
         {

@@ -148,6 +148,22 @@ Register-LabFault -Name 'SharedKeyPair' -Side 'server' -Symptom 'A second device
         $hs = (Invoke-LabNative -Namespace $c.Namespace -Command 'wg', 'show', $name, 'latest-handshakes' -AllowFailure).StdOut
     } while ($hs -notmatch '\t[1-9]\d*\s*$' -and [DateTime]::UtcNow -lt $deadline)
     if ($hs -notmatch '\t[1-9]\d*\s*$') { throw "the second device $name did not complete a handshake" }
+    # The twin's handshake can leave the client's session behind (a second handshake of the twin rotates it out of
+    # the server's keypairs, and the client's keepalives then no longer decrypt). The client starts a session of its
+    # own again, as a device that comes back does: its peer is set anew (same key, preshared key, endpoint, allowed
+    # IPs, keepalive 1 s), so it handshakes at once, and the server holds both devices' sessions (current and previous).
+    $allowed = ((Invoke-LabNative -Namespace $c.Namespace -Command 'wg', 'show', $c.Interface, 'allowed-ips').StdOut -split "`n" |
+        Where-Object { $_ -like "$($s.PublicKey)*" } | Select-Object -First 1) -replace '^\S+\s+', '' -replace '\s+', ','
+    $since = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+    $null = Invoke-LabNative -Namespace $c.Namespace -Command 'wg', 'set', $c.Interface, 'peer', $s.PublicKey, 'remove'
+    $null = Invoke-LabNative -Namespace $c.Namespace -Command 'wg', 'set', $c.Interface, 'peer', $s.PublicKey, 'preshared-key', '/dev/stdin',
+        'endpoint', "$($s.Underlay):$($s.ListenPort)", 'allowed-ips', $allowed.Trim(','), 'persistent-keepalive', '1' -StandardInput $Lab.PresharedKey
+    $deadline = [DateTime]::UtcNow.AddSeconds(8)
+    do {
+        Start-Sleep -Milliseconds 100
+        $t = ((Invoke-LabNative -Namespace $c.Namespace -Command 'wg', 'show', $c.Interface, 'latest-handshakes' -AllowFailure).StdOut -split '\s+')[1]
+    } while (-not ($t -as [long] -ge $since) -and [DateTime]::UtcNow -lt $deadline)
+    if (-not ($t -as [long] -ge $since)) { throw "the client did not handshake again beside the second device $name" }
 } -Remove {
     param($Lab)
     $st = $Lab.FaultState['SharedKeyPair']
