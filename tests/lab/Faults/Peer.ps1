@@ -152,7 +152,7 @@ Register-LabFault -Name 'SharedKeyPair' -Side 'server' -Symptom 'A second device
     # the server's keypairs, and the client's keepalives then no longer decrypt). The client starts a session of its
     # own again, as a device that comes back does: its peer is set anew (same key, preshared key, endpoint, allowed
     # IPs, keepalive 1 s), so it handshakes at once, and the server holds both devices' sessions (current and previous).
-    $allowed = ((Invoke-LabNative -Namespace $c.Namespace -Command 'wg', 'show', $c.Interface, 'allowed-ips').StdOut -split "`n" |
+    $allowed = ((Invoke-LabNative -Namespace $c.Namespace -Command 'wg', 'show', $c.Interface, 'allowed-ips') -split "`n" |
         Where-Object { $_ -like "$($s.PublicKey)*" } | Select-Object -First 1) -replace '^\S+\s+', '' -replace '\s+', ','
     $since = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
     $null = Invoke-LabNative -Namespace $c.Namespace -Command 'wg', 'set', $c.Interface, 'peer', $s.PublicKey, 'remove'
