@@ -74,6 +74,11 @@ $Expected = [ordered]@{
     ReversePathFilter          = @{ Side = 'server'; Cause = 'ReversePathFilter' }
     ReversePathFilterNft       = @{ Side = 'server'; Cause = 'ReversePathFilter' }
     HookRulesMissing           = @{ Side = 'server'; Cause = 'HookRulesMissing' }
+    # tests/lab/Faults/Conntrack.ps1, Mtu.ps1, Subnet.ps1
+    StaleConntrack             = @{ Side = 'client'; Cause = 'StaleConntrack' }
+    # only the deep diagnosis captures the SYNs; the transfer that stalls is the one towards the client
+    MssClampMissing            = @{ Side = 'server'; Cause = 'MssClampMissing'; Deep = $true; TcpDown = $true }
+    LocalSubnetConflict        = @{ Side = 'client'; Cause = 'LocalSubnetConflict' }
 }
 # Not faults: WireGuard silent by design (the healthy runs cover it).
 $NotFaults = @('IdlePeer')
@@ -105,14 +110,14 @@ foreach ($lf in Get-WgLabFault) {
     $keys = @($Expected.Keys | Where-Object { $_ -eq $lf.Name -or ($Expected[$_].Contains('Fault') -and $Expected[$_].Fault -eq $lf.Name) })
     if ($keys.Count -eq 0) {
         $side = if ($lf.Side -in 'client', 'server') { $lf.Side } else { 'client' }
-        $cases.Add([pscustomobject]@{ Name = $lf.Name; Fault = $lf.Name; Side = $side; Node = 'client'; Cause = '(undeclared)'; HostName = $false; BothEnds = $false; Deep = $false; Symptom = $null })
+        $cases.Add([pscustomobject]@{ Name = $lf.Name; Fault = $lf.Name; Side = $side; Node = 'client'; Cause = '(undeclared)'; HostName = $false; BothEnds = $false; Deep = $false; Symptom = $null; TcpDown = $false })
         continue
     }
     foreach ($k in $keys) {
         $e = $Expected[$k]
         $cases.Add([pscustomobject]@{
                 Name = $k; Fault = $lf.Name; Side = $e.Side; Node = $(if ($e.Contains('Node')) { $e.Node } else { 'client' }); Cause = $e.Cause
-                HostName = [bool]$e['HostName']; BothEnds = [bool]$e['BothEnds']; Deep = [bool]$e['Deep']; Symptom = $e['Symptom']
+                HostName = [bool]$e['HostName']; BothEnds = [bool]$e['BothEnds']; Deep = [bool]$e['Deep']; Symptom = $e['Symptom']; TcpDown = [bool]$e['TcpDown']
             })
     }
 }
@@ -174,7 +179,7 @@ if (-not $SkipFaults -and $cases.Count) {
             elseif ($r.RepairError) { $row.Note = $r.RepairError }
             elseif ($r.Others) { $row.Note = 'then: ' + ($r.Others -join ', ') }
             $null = Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 8
-            $tcp = Test-WgLabTcp -Lab $lab -TimeoutSeconds 10
+            $tcp = if ($case.TcpDown) { Test-WgLabTcp -Lab $lab -From inet -Node client -To $lab.Client.TunnelAddress -TimeoutSeconds 10 } else { Test-WgLabTcp -Lab $lab -TimeoutSeconds 10 }
             $row.TcpAfter = $tcp.Success; $row.TcpError = $tcp.Error
         }
         catch { $row.Note = "benchmark error: $_" }
