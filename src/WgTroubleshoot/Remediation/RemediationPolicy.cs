@@ -286,18 +286,25 @@ namespace WgTroubleshoot.Remediation
                 return p;
             }
 
+            /// <summary>
+            /// The repairs a policy can allow. Keepalive is not one: NoKeepaliveBehindNat shows only with both ends in
+            /// view (Invoke-WgDiagnosis -PeerSession, repaired by Repair-WgIssue), and an unattended run diagnoses one
+            /// end, so a policy listing it would promise a repair that never runs.
+            /// </summary>
+            private static readonly string[] PolicyRepairs = Enum.GetNames(typeof(RepairKind)).Where(n => n != nameof(RepairKind.Keepalive)).ToArray();
+
             private RepairKind[] Repairs(YamlTreeNode node)
             {
                 if (node.IsNull) return new RepairKind[0];
                 if (node.Kind != YamlTreeKind.Sequence)
-                    throw Error(node, $"'allowedRepairs' must be a list ([{string.Join(", ", Enum.GetNames(typeof(RepairKind)))}]), not {Describe(node)}.");
+                    throw Error(node, $"'allowedRepairs' must be a list ([{string.Join(", ", PolicyRepairs)}]), not {Describe(node)}.");
                 var result = new List<RepairKind>();
                 foreach (var item in node.Items)
                 {
                     var name = item.Kind == YamlTreeKind.Scalar ? item.Value : null;
-                    var match = Enum.GetNames(typeof(RepairKind)).FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
+                    var match = PolicyRepairs.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
                     if (match == null)
-                        throw Error(item, $"unknown repair {Describe(item)} in 'allowedRepairs'; the repairs are {string.Join(", ", Enum.GetNames(typeof(RepairKind)))}.");
+                        throw Error(item, $"unknown repair {Describe(item)} in 'allowedRepairs'; the repairs are {string.Join(", ", PolicyRepairs)}.");
                     var kind = (RepairKind)Enum.Parse(typeof(RepairKind), match);
                     if (result.Contains(kind)) throw Error(item, $"repair {match} is listed twice in 'allowedRepairs'.");
                     result.Add(kind);

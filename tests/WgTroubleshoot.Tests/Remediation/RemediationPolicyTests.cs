@@ -146,6 +146,8 @@ interfaces:
         [InlineData("interfaces:\n  wg0:\n    maxHandshakeAgeSeconds: 0\n", 3, 29, "'maxHandshakeAgeSeconds' must be between 1 and 86400")]
         [InlineData("interfaces:\n  wg0:\n    allowedRepairs: [Firewall, Reboot]\n", 3, 32, "unknown repair 'Reboot' in 'allowedRepairs'")]
         [InlineData("interfaces:\n  wg0:\n    allowedRepairs: [Mtu, mtu]\n", 3, 27, "repair Mtu is listed twice")]
+        // NoKeepaliveBehindNat needs both ends in view: an unattended run never finds it, so a policy cannot allow it
+        [InlineData("interfaces:\n  wg0:\n    allowedRepairs: [Keepalive]\n", 3, 22, "unknown repair 'Keepalive' in 'allowedRepairs'")]
         [InlineData("interfaces:\n  wg0:\n    allowedRepairs: Firewall\n", 3, 21, "'allowedRepairs' must be a list")]
         [InlineData("interfaces:\n  wg0: {}\nreport:\n  format: xml\n", 4, 11, "report format 'xml' is neither yaml nor json")]
         [InlineData("interfaces:\n  wg0: {}\nstateFile:\n", 3, 11, "'stateFile' must be a text value, not an empty value")]
