@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using WgTroubleshoot.Liveness;
 
 namespace WgTroubleshoot.Checks
 {
@@ -10,9 +11,10 @@ namespace WgTroubleshoot.Checks
     /// </summary>
     public sealed class Suppression
     {
-        public Suppression(Cause[] winners, Func<Finding, bool> loser, string why, bool samePeer = false, Func<CheckContext, bool> when = null)
+        public Suppression(Cause[] winners, Func<Finding, bool> loser, string why, bool samePeer = false, Func<CheckContext, bool> when = null, Func<Finding, bool> winnerIs = null)
         {
             Winners = winners;
+            WinnerIs = winnerIs ?? (_ => true);
             Loser = loser;
             Why = why;
             SamePeer = samePeer;
@@ -24,6 +26,8 @@ namespace WgTroubleshoot.Checks
         public string Why { get; }
         public bool SamePeer { get; }
         public Func<CheckContext, bool> When { get; }
+        /// <summary>Narrows the winners to some findings of their causes (one Id of a cause that has several).</summary>
+        public Func<Finding, bool> WinnerIs { get; }
 
         internal static Func<Finding, bool> CauseIs(params Cause[] causes)
         {
@@ -95,6 +99,8 @@ namespace WgTroubleshoot.Checks
                 "Peers that send to the configured port reach another program."),
             new Suppression(new[] { Cause.EndpointRoutedIntoTunnel, Cause.AddressFamilyMismatch }, Suppression.CauseIs(Cause.EndpointUnreachable, Cause.PresharedKeyMismatch, Cause.AllowedIpsMismatch, Cause.UpstreamFilter, Cause.KeyMismatch),
                 "Nothing reaches the wire towards that endpoint.", samePeer: true),
+            new Suppression(new[] { Cause.EndpointUnreachable }, f => f.Id != AddressFamilyMismatchCheck.NoRouteId && Suppression.CauseIs(Cause.EndpointUnreachable, Cause.PresharedKeyMismatch, Cause.AllowedIpsMismatch, Cause.UpstreamFilter, Cause.KeyMismatch)(f),
+                "This host has no route of either family towards that endpoint: nothing is sent.", samePeer: true, winnerIs: f => f.Id == AddressFamilyMismatchCheck.NoRouteId),
             new Suppression(new[] { Cause.AllowedIpsConflict }, f => f.Cause == nameof(Cause.AllowedIpsMismatch) || f.Cause == nameof(Cause.EndpointUnreachable),
                 "Another peer holds the prefix live (the configuration lint names the same duplicate)."),
             new Suppression(new[] { Cause.HandshakeReplay }, Suppression.CauseIs(Cause.KeyMismatch, Cause.UpstreamFilter),

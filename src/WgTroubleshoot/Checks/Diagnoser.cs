@@ -70,7 +70,7 @@ namespace WgTroubleshoot.Checks
             var removed = new HashSet<Finding>();
             foreach (var rule in _suppressions)
             {
-                var winners = new HashSet<Finding>(findings.Where(f => !removed.Contains(f) && rule.Winners.Any(w => w.ToString() == f.Cause)));
+                var winners = new HashSet<Finding>(findings.Where(f => !removed.Contains(f) && rule.Winners.Any(w => w.ToString() == f.Cause) && rule.WinnerIs(f)));
                 if (winners.Count == 0 || !rule.When(ctx)) continue;
                 var peers = new HashSet<string>(winners.SelectMany(w => w.Peers.Concat(new[] { w.Peer })).Where(p => p != null), StringComparer.Ordinal);
                 foreach (var f in findings)

@@ -19,7 +19,8 @@ namespace WgTroubleshoot.Checks
             var host = c.Host;
             var checker = new EndpointChecker(
                 h => (host.Name(h)?.Addresses ?? new string[0]).Select(a => IPAddress.TryParse(a, out var ip) ? ip : null).Where(a => a != null).ToArray(),
-                a => host.Routes.Lookup(a.ToString())?.Reachable ?? false);
+                a => host.Routes.Lookup(a.ToString())?.Reachable ?? false,
+                family => host.FamilyRoute(family == System.Net.Sockets.AddressFamily.InterNetworkV6) != null);
             foreach (var cp in c.Config.Peers.Where(p => EndpointChecker.IsHostName(p.EndpointHost)))
             {
                 var live = c.Peer(cp.PublicKey);

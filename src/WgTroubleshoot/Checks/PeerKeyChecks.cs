@@ -28,8 +28,8 @@ namespace WgTroubleshoot.Checks
                 ResolvconfAvailable = c.Interface.ResolvconfAvailable,
                 LivePeers = d?.Peers.Where(p => p.PublicKey != null).ToList() ?? new List<WgPeer>(),
                 Handshakes = c.Handshakes.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
-                HasDefaultRoute4 = !string.IsNullOrEmpty(c.Host.Routes.DefaultDevice),
-                HasDefaultRoute6 = !string.IsNullOrEmpty(c.Host.Routes.DefaultDevice6),
+                Route4 = c.Host.FamilyRoute(false),
+                Route6 = c.Host.FamilyRoute(true),
                 DefaultRoutes4 = c.Host.Routes.DefaultText,
                 DefaultRoutes6 = c.Host.Routes.DefaultText6,
             };
@@ -100,7 +100,10 @@ namespace WgTroubleshoot.Checks
             => c.Device == null ? new Finding[0] : PeerFactsFrom.Adopt(c, new EndpointRoutedIntoTunnelCheck().Judge(PeerFactsFrom.Context(c), new HashSet<string>()));
     }
 
-    /// <summary>AddressFamilyMismatch for a live endpoint (literal or resolved) of a family this host has no route for.</summary>
+    /// <summary>
+    /// AddressFamilyMismatch for a live endpoint (literal or resolved) of a family this host has no route for while it
+    /// routes the other one; EndpointUnreachable (WGD305) when it routes neither family.
+    /// </summary>
     public sealed class EndpointFamilyCatalogCheck : CheckBase
     {
         public EndpointFamilyCatalogCheck() : base("EndpointFamily", SourceNames.WgState, SourceNames.Routes) { }

@@ -20,13 +20,17 @@ namespace WgTroubleshoot.Diagnosis
 
         private readonly Func<string, IPAddress[]> _resolve;
         private readonly Func<IPAddress, bool> _hasRoute;
+        private readonly Func<AddressFamily, bool> _routesFamily;
 
         /// <param name="resolve">Resolves a host name to its A and AAAA addresses; throws or returns none when it cannot.</param>
         /// <param name="hasRoute">True when this host has a route to the address.</param>
-        public EndpointChecker(Func<string, IPAddress[]> resolve, Func<IPAddress, bool> hasRoute)
+        /// <param name="routesFamily">True when this host routes the address family at all; a name of one family is a
+        /// family mismatch only when the host routes the other one (null: assumed).</param>
+        public EndpointChecker(Func<string, IPAddress[]> resolve, Func<IPAddress, bool> hasRoute, Func<AddressFamily, bool> routesFamily = null)
         {
             _resolve = resolve;
             _hasRoute = hasRoute;
+            _routesFamily = routesFamily ?? (_ => true);
         }
 
         /// <summary>The system resolver (getaddrinfo: /etc/hosts, then DNS), bounded in time.</summary>
@@ -93,9 +97,9 @@ namespace WgTroubleshoot.Diagnosis
             var v4 = addresses.Where(a => a.AddressFamily == AddressFamily.InterNetwork).ToList();
             var v6 = addresses.Where(a => a.AddressFamily == AddressFamily.InterNetworkV6).ToList();
             bool v4Route = v4.Any(_hasRoute), v6Route = v6.Any(_hasRoute);
-            if (v4.Count == 0 && v6.Count > 0 && !v6Route)
+            if (v4.Count == 0 && v6.Count > 0 && !v6Route && _routesFamily(AddressFamily.InterNetwork))
                 s.AddressFamilyWarning = $"'{endpointHost}' resolves only to IPv6 ({string.Join(", ", v6)}) and this host has no IPv6 route to it: add an A record or IPv6 connectivity.";
-            else if (v6.Count == 0 && v4.Count > 0 && !v4Route)
+            else if (v6.Count == 0 && v4.Count > 0 && !v4Route && _routesFamily(AddressFamily.InterNetworkV6))
                 s.AddressFamilyWarning = $"'{endpointHost}' resolves only to IPv4 ({string.Join(", ", v4)}) and this host has no IPv4 route to it: add an AAAA record or IPv4 connectivity.";
 
             // wg takes the first usable address getaddrinfo returns; prefer one this host can reach.

@@ -76,9 +76,16 @@ namespace WgTroubleshoot.Liveness
         }
     }
 
-    /// <summary>AddressFamilyMismatch: the endpoint is of an address family this host has no route for.</summary>
+    /// <summary>
+    /// AddressFamilyMismatch: the endpoint is of an address family this host has no route for, while it routes the
+    /// other family. When it routes neither family, nothing of either family can be sent: that is no route at all
+    /// (EndpointUnreachable, WGD305), and another DNS record would not help.
+    /// </summary>
     public sealed class AddressFamilyMismatchCheck : IPeerCheck
     {
+        /// <summary>The Id of the EndpointUnreachable finding for an endpoint this host has no route of either family to.</summary>
+        public const string NoRouteId = "WGD305";
+
         public IEnumerable<Finding> Judge(PeerFacts f, ISet<string> explained)
         {
             foreach (var p in f.LivePeers)
@@ -87,22 +94,45 @@ namespace WgTroubleshoot.Liveness
                 if (!f.EndpointRoutes.TryGetValue(p.PublicKey, out var r) || r.Success) continue;
                 var addr = PeerFactsCollector.EndpointAddress(p.Endpoint);
                 bool v6 = addr != null && addr.AddressFamily == AddressFamily.InterNetworkV6;
-                // No route to this one address is EndpointUnreachable; no route of its whole family is this cause.
-                if (v6 ? f.HasDefaultRoute6 : f.HasDefaultRoute4) continue;
+                string family = v6 ? "IPv6" : "IPv4", otherFamily = v6 ? "IPv4" : "IPv6";
+                // No route to this one address of a family the host routes is EndpointUnreachable (the handshake check).
+                if ((v6 ? f.Route6 : f.Route4) != null) continue;
+                var other = v6 ? f.Route4 : f.Route6;
                 var cp = f.ConfiguredPeers.FirstOrDefault(c => c.PublicKey == p.PublicKey);
                 f.Resolved.TryGetValue(p.PublicKey, out var resolved);
+                f.Handshakes.TryGetValue(p.PublicKey, out var h);
                 explained.Add(p.PublicKey);
+                var lookup = $"ip {(v6 ? "-6" : "-4")} route get {r.Destination}: {r.Line}";
+                if (other == null)
+                {
+                    yield return new Finding
+                    {
+                        Id = NoRouteId, Severity = "Error", Cause = nameof(Cause.EndpointUnreachable), Peer = p.PublicKey,
+                        Summary = $"This host has no route to {p.Name ?? "the peer"}'s endpoint {p.Endpoint}, and no route of either address family: nothing can be sent to any endpoint.",
+                        Evidence = new[]
+                        {
+                            $"Live endpoint {p.Endpoint}; {lookup}",
+                            $"No IPv4 and no IPv6 default route, and no looked-up destination of either family routes (ip -4 route show default: {Shown(f.DefaultRoutes4)}; ip -6 route show default: {Shown(f.DefaultRoutes6)})",
+                            "Handshake: " + (h != null ? h.Reason : "no data"),
+                        },
+                        Remediation = $"Give this host a route towards {r.Destination} (a default route via the uplink's gateway: ip {(v6 ? "-6 " : "")}route add default via <gateway> dev <uplink>), then check the handshake again.",
+                        CanRepair = false,
+                        FoldSummary = "have endpoints this host has no route to: it has no default route of either address family.",
+                    };
+                    continue;
+                }
                 var ev = new List<string>
                 {
-                    $"Live endpoint {p.Endpoint}; ip {(v6 ? "-6" : "-4")} route get {r.Destination}: {r.Line}; no {(v6 ? "IPv6" : "IPv4")} default route",
+                    $"Live endpoint {p.Endpoint}; {lookup}; no {family} default route",
+                    $"{otherFamily} routes here: {other}",
                 };
                 if (cp?.EndpointHost != null && resolved != null)
                     ev.Add($"'{cp.EndpointHost}' resolves to {(resolved.Length == 0 ? "nothing" : string.Join(", ", resolved))}: only {(v6 ? "IPv6 (AAAA)" : "IPv4 (A)")} records.");
-                if (f.Handshakes.TryGetValue(p.PublicKey, out var h)) ev.Add("Handshake: " + h.Reason);
+                if (h != null) ev.Add("Handshake: " + h.Reason);
                 yield return new Finding
                 {
                     Id = "WGD303", Severity = "Error", Cause = nameof(Cause.AddressFamilyMismatch), Peer = p.PublicKey,
-                    Summary = $"{p.Name ?? "The peer"}'s endpoint {p.Endpoint} is {(v6 ? "IPv6" : "IPv4")}, and this host has no {(v6 ? "IPv6" : "IPv4")} route to it: nothing can be sent there."
+                    Summary = $"{p.Name ?? "The peer"}'s endpoint {p.Endpoint} is {family}, and this host has no {family} route to it (it routes only {otherFamily}): nothing can be sent there."
                               + (cp?.EndpointHost != null ? $" '{cp.EndpointHost}' resolves only to that family." : ""),
                     Evidence = ev.ToArray(),
                     Remediation = v6 ? "Publish an A record for the endpoint name (or use a name or address of IPv4), or give this host IPv6 connectivity."
@@ -111,6 +141,8 @@ namespace WgTroubleshoot.Liveness
                 };
             }
         }
+
+        private static string Shown(string text) => string.IsNullOrWhiteSpace(text) ? "(none)" : text.Split('\n')[0].Trim();
     }
 
     /// <summary>AllowedIpsConflict: a prefix configured for one peer is live on another peer (the later peer took it).</summary>

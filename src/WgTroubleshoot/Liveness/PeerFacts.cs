@@ -43,8 +43,9 @@ namespace WgTroubleshoot.Liveness
         /// <summary>`wg show IF fwmark`: "off" or a value.</summary>
         public string FwMark { get; set; }
         public int? LiveListenPort { get; set; }
-        public bool HasDefaultRoute4 { get; set; }
-        public bool HasDefaultRoute6 { get; set; }
+        /// <summary>What shows this host routes IPv4 / IPv6 at all (its default route, or a destination of the family that routes); null when nothing does.</summary>
+        public string Route4 { get; set; }
+        public string Route6 { get; set; }
         /// <summary>`ip -4 route show default` and `ip -6 route show default` as read.</summary>
         public string DefaultRoutes4 { get; set; }
         public string DefaultRoutes6 { get; set; }

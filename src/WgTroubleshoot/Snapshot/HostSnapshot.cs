@@ -63,6 +63,28 @@ namespace WgTroubleshoot.Snapshot
         public NameResolution Name(string host) => Names.FirstOrDefault(n => string.Equals(n.Host, host, StringComparison.OrdinalIgnoreCase));
 
         public InterfaceSnapshot Interface(string name) => Interfaces.FirstOrDefault(i => string.Equals(i.Name, name, StringComparison.Ordinal));
+
+        /// <summary>
+        /// What shows that this host can send to an address family at all: its default route of that family, or
+        /// else a looked-up destination of the family that routes out of a link other than lo and the WireGuard
+        /// interfaces looked at; null when nothing does (the host has no route of that family).
+        /// </summary>
+        public string FamilyRoute(bool v6)
+        {
+            var dev = v6 ? Routes.DefaultDevice6 : Routes.DefaultDevice;
+            if (!string.IsNullOrEmpty(dev))
+            {
+                var text = ((v6 ? Routes.DefaultText6 : Routes.DefaultText) ?? "").Split('\n')[0].Trim();
+                return $"ip {(v6 ? "-6" : "-4")} route show default: {(text.Length > 0 ? text : "default dev " + dev)}";
+            }
+            foreach (var l in Routes.Lookups)
+            {
+                if (!l.Reachable || l.Destination == null || l.Destination.Contains(":") != v6) continue;
+                if (string.IsNullOrEmpty(l.Device) || l.Device == "lo" || Interface(l.Device) != null) continue;
+                return $"ip route get {l.Destination}: {(l.Text ?? "").Split('\n')[0].Trim()}";
+            }
+            return null;
+        }
     }
 
     /// <summary>What the run was asked to collect.</summary>

@@ -40,11 +40,13 @@ namespace WgTroubleshoot.Tests.Liveness
         [Fact]
         public void NoRouteOfTheWholeFamilyIsAddressFamilyMismatch()
         {
-            var f = new PeerFacts { Interface = "wg0", HasDefaultRoute4 = true, HasDefaultRoute6 = false, LivePeers = { Live("S", "[2001:db8:200::2]:51820", "0.0.0.0/0", null) } };
+            var f = new PeerFacts { Interface = "wg0", Route4 = "ip -4 route show default: default via 198.51.100.1 dev eth0", LivePeers = { Live("S", "[2001:db8:200::2]:51820", "0.0.0.0/0", null) } };
             f.EndpointRoutes["S"] = new RouteFact { Destination = "2001:db8:200::2", Success = false, Text = "no route" };
-            Assert.Equal(nameof(Cause.AddressFamilyMismatch), new AddressFamilyMismatchCheck().Judge(f, new HashSet<string>()).Single().Cause);
+            var r = new AddressFamilyMismatchCheck().Judge(f, new HashSet<string>()).Single();
+            Assert.Equal(nameof(Cause.AddressFamilyMismatch), r.Cause);
+            Assert.Contains(r.Evidence, e => e.Contains("IPv4 routes here: ip -4 route show default: default via 198.51.100.1 dev eth0"));
             // with an IPv6 default route, one unreachable address is not a family problem
-            f.HasDefaultRoute6 = true;
+            f.Route6 = "ip -6 route show default: default via 2001:db8:1::1 dev eth0";
             Assert.Empty(new AddressFamilyMismatchCheck().Judge(f, new HashSet<string>()));
         }
 
