@@ -21,6 +21,11 @@ namespace WgTroubleshoot.Checks
         /// <summary>Clamps to the route's MTU (--clamp-mss-to-pmtu, rt mtu); otherwise <see cref="SetMss"/>.</summary>
         public bool ToPathMtu { get; set; }
         public int? SetMss { get; set; }
+        /// <summary>"ipv4" or "ipv6" when the rule sees one family only (iptables / ip6tables, an nft ip or ip6 table, meta nfproto); null for both.</summary>
+        public string Family { get; set; }
+
+        /// <summary>True when the rule sees packets of that family.</summary>
+        public bool Sees(bool v6) => Family == null || Family == (v6 ? "ipv6" : "ipv4");
 
         private static bool Matches(string pattern, string name)
         {
@@ -31,12 +36,13 @@ namespace WgTroubleshoot.Checks
         }
 
         /// <summary>
-        /// True when the rule rewrites a SYN forwarded from <paramref name="inIf"/> to <paramref name="outIf"/> to at most
-        /// <paramref name="fit"/>. A clamp to the path MTU clamps to the MTU of the route out (<paramref name="outMtu"/>
-        /// minus <paramref name="header"/>): it does not cover a SYN whose limit is the tunnel's own, smaller MTU.
+        /// True when the rule rewrites a SYN of that family (<paramref name="v6"/>) forwarded from <paramref name="inIf"/>
+        /// to <paramref name="outIf"/> to at most <paramref name="fit"/>. A clamp to the path MTU clamps to the MTU of the
+        /// route out (<paramref name="outMtu"/> minus the IP and TCP headers): it does not cover a SYN whose limit is the
+        /// tunnel's own, smaller MTU.
         /// </summary>
-        public bool Covers(string inIf, string outIf, int fit, int outMtu, int header)
-            => Matches(In, inIf) && Matches(Out, outIf) && (ToPathMtu ? outMtu - header <= fit : SetMss.HasValue && SetMss.Value <= fit);
+        public bool Covers(string inIf, string outIf, int fit, int outMtu, bool v6)
+            => Sees(v6) && Matches(In, inIf) && Matches(Out, outIf) && (ToPathMtu ? outMtu - (v6 ? 60 : 40) <= fit : SetMss.HasValue && SetMss.Value <= fit);
     }
 
     /// <summary>Finds the MSS clamp rules in the netfilter text of every backend (forward and postrouting paths).</summary>
@@ -46,6 +52,7 @@ namespace WgTroubleshoot.Checks
         private static readonly Regex NftIf = new Regex(@"\b(?<opt>iifname|oifname|iif|oif)\s+(?<neg>!=\s*)?""?(?<name>[^""\s{}]+)""?", RegexOptions.Compiled);
         private static readonly Regex NftSet = new Regex(@"\btcp\s+option\s+maxseg\s+size\s+set\s+(?<v>rt\s+mtu|\d+)", RegexOptions.Compiled);
         private static readonly Regex IptSet = new Regex(@"--set-mss\s+(\d+)", RegexOptions.Compiled);
+        private static readonly Regex NftFamily = new Regex(@"\bnfproto\s+(?<f>ipv4|ipv6)\b|\b(?<ip>ip6?)\s+(saddr|daddr|version|nexthdr|protocol)\b", RegexOptions.Compiled);
 
         public static List<MssClampRule> Find(NetfilterState nf)
         {
@@ -66,7 +73,11 @@ namespace WgTroubleshoot.Checks
                 if (!l.StartsWith("-A ", StringComparison.Ordinal) || l.IndexOf("-j TCPMSS", StringComparison.Ordinal) < 0) continue;
                 var chain = l.Split(' ')[1];
                 if (chain == "INPUT" || chain == "OUTPUT" || chain == "PREROUTING") continue;
-                var r = new MssClampRule { Backend = backend, Chain = chain, Text = l, ToPathMtu = l.IndexOf("--clamp-mss-to-pmtu", StringComparison.Ordinal) >= 0 };
+                var r = new MssClampRule
+                {
+                    Backend = backend, Chain = chain, Text = l, ToPathMtu = l.IndexOf("--clamp-mss-to-pmtu", StringComparison.Ordinal) >= 0,
+                    Family = backend.StartsWith("ip6tables", StringComparison.Ordinal) ? "ipv6" : "ipv4",
+                };
                 var set = IptSet.Match(l);
                 if (set.Success) r.SetMss = int.Parse(set.Groups[1].Value, CultureInfo.InvariantCulture);
                 foreach (Match m in IptIf.Matches(l))
@@ -93,7 +104,7 @@ namespace WgTroubleshoot.Checks
                 var s = NftSet.Match(l);
                 if (!s.Success) continue;
                 if (hook != null && hook != "forward" && hook != "postrouting") continue;
-                var r = new MssClampRule { Backend = backend, Chain = $"{chain} of {table}", Text = l };
+                var r = new MssClampRule { Backend = backend, Chain = $"{chain} of {table}", Text = l, Family = NftRuleFamily(table, l) };
                 if (s.Groups["v"].Value.StartsWith("rt", StringComparison.Ordinal)) r.ToPathMtu = true;
                 else r.SetMss = int.Parse(s.Groups["v"].Value, CultureInfo.InvariantCulture);
                 foreach (Match m in NftIf.Matches(l))
@@ -103,6 +114,18 @@ namespace WgTroubleshoot.Checks
                 }
                 yield return r;
             }
+        }
+
+        /// <summary>The family an nft rule sees: its table's (ip, ip6), or in an inet table what the rule matches on.</summary>
+        private static string NftRuleFamily(string table, string rule)
+        {
+            var fam = table?.Split(' ')[0];
+            if (fam == "ip") return "ipv4";
+            if (fam == "ip6") return "ipv6";
+            var m = NftFamily.Match(rule);
+            if (!m.Success) return null;
+            if (m.Groups["f"].Success) return m.Groups["f"].Value;
+            return m.Groups["ip"].Value == "ip6" ? "ipv6" : "ipv4";
         }
     }
 
@@ -127,7 +150,8 @@ namespace WgTroubleshoot.Checks
             var over = new List<string>();
             var devices = new List<string>();
             int worstFit = int.MaxValue, worstMss = 0;
-            int? tunnelFit = null;   // IPv4 SYNs whose limit is the tunnel's own MTU, smaller than the route out: a clamp to the path MTU is not enough
+            int? tunnelFit = null, tunnelFit6 = null;   // SYNs whose limit is the tunnel's own MTU, smaller than the route out: a clamp to the path MTU is not enough
+            bool overV6 = false;
             foreach (var s in cap.Syns)
             {
                 var route = c.Interface.ForwardRoutes.FirstOrDefault(r => r.Source == s.Source && r.Destination == s.Destination);
@@ -137,8 +161,13 @@ namespace WgTroubleshoot.Checks
                 var pathMtu = tunnelMtu.HasValue ? Math.Min(tunnelMtu.Value, outMtu.Value) : outMtu.Value;
                 var fit = pathMtu - (s.IPv6 ? 60 : 40);
                 if (s.Mss <= fit) continue;
-                if (clamps.Any(r => r.Covers(c.Name, route.Device, fit, outMtu.Value, s.IPv6 ? 60 : 40))) continue;
-                if (!s.IPv6 && tunnelMtu.HasValue && tunnelMtu.Value < outMtu.Value) tunnelFit = Math.Min(tunnelFit ?? int.MaxValue, fit);
+                if (clamps.Any(r => r.Covers(c.Name, route.Device, fit, outMtu.Value, s.IPv6))) continue;
+                if (tunnelMtu.HasValue && tunnelMtu.Value < outMtu.Value)
+                {
+                    if (s.IPv6) tunnelFit6 = Math.Min(tunnelFit6 ?? int.MaxValue, fit);
+                    else tunnelFit = Math.Min(tunnelFit ?? int.MaxValue, fit);
+                }
+                overV6 |= s.IPv6;
                 if (over.Count < 8)
                     over.Add($"{s.Count} {(s.Ack ? "SYN-ACK" : "SYN")}{(s.Count == 1 ? "" : "s")} {s.Source} -> {s.Destination}:{s.DestinationPort} in through {c.Name} with MSS {s.Mss}; forwarded out of {route.Device} (`ip route get {s.Destination} from {s.Source} iif {c.Name}`: {route.Text}), MTU {outMtu.Value}{(route.Mtu.HasValue ? " (route)" : " (link)")}; tunnel MTU {(tunnelMtu.HasValue ? tunnelMtu.Value.ToString(CultureInfo.InvariantCulture) : "unknown")}: an MSS up to {fit} fits.");
                 if (!devices.Contains(route.Device)) devices.Add(route.Device);
@@ -154,16 +183,40 @@ namespace WgTroubleshoot.Checks
                                   : "MSS rules found, none of them covers these SYNs: " + string.Join("; ", clamps.Select(r => $"{r.Backend} {r.Chain}: {r.Text}")),
             };
             var backend = ForwardingBackend(c);
+            // IPv6 through the tunnel needs its own clamp (ip6tables; the nft rules see both families in the inet table).
+            var carries6 = ForwardedIPv6(c);
+            bool v6 = overV6 || carries6 != null;
+            if (carries6 != null) ev.Add(carries6 + ": the clamp covers IPv6 too.");
+            // The tunnel's own MTU limits both families alike: IPv6 headers are 20 bytes longer.
+            if (v6 && !tunnelFit6.HasValue && tunnelFit.HasValue) tunnelFit6 = tunnelFit.Value - 20;
             if (tunnelFit.HasValue)
                 ev.Add($"The limit is {c.Name}'s own MTU {tunnelMtu}, smaller than the route out: a clamp to the path MTU of the route out does not reach it, so IPv4 SYNs in through {c.Name} are also set to MSS {tunnelFit.Value}.");
+            if (tunnelFit6.HasValue)
+                ev.Add($"IPv6 SYNs in through {c.Name} are set to MSS {tunnelFit6.Value} ({c.Name}'s MTU {tunnelMtu} minus 60).");
             f.Evidence = ev.ToArray();
-            f.Remediation = $"Repair-WgIssue adds TCPMSS --clamp-mss-to-pmtu for SYNs in and out of {c.Name} in the forward path ({backend})"
-                + (tunnelFit.HasValue ? $", and --set-mss {tunnelFit.Value} for IPv4 SYNs in through {c.Name} above it" : "") + ". To keep it, add the same rules to the interface's PostUp.";
+            f.Remediation = $"Repair-WgIssue adds TCPMSS --clamp-mss-to-pmtu for {(v6 ? "IPv4 and IPv6 " : "")}SYNs in and out of {c.Name} in the forward path ({backend}{(v6 && backend != "nftables" ? " and ip6tables" : "")})"
+                + (tunnelFit.HasValue ? $", and --set-mss {tunnelFit.Value} for IPv4 SYNs in through {c.Name} above it" : "")
+                + (tunnelFit6.HasValue ? $", and --set-mss {tunnelFit6.Value} for IPv6 SYNs in through {c.Name} above it" : "") + ". To keep it, add the same rules to the interface's PostUp.";
             f.CanRepair = true;
-            f.RepairData = tunnelFit.HasValue
-                ? new[] { "Interface=" + c.Name, "Backend=" + backend, "Mss=" + tunnelFit.Value.ToString(CultureInfo.InvariantCulture) }
-                : new[] { "Interface=" + c.Name, "Backend=" + backend };
+            var data = new List<string> { "Interface=" + c.Name, "Backend=" + backend };
+            if (tunnelFit.HasValue) data.Add("Mss=" + tunnelFit.Value.ToString(CultureInfo.InvariantCulture));
+            if (v6) data.Add("IPv6=true");
+            if (tunnelFit6.HasValue) data.Add("Mss6=" + tunnelFit6.Value.ToString(CultureInfo.InvariantCulture));
+            f.RepairData = data.ToArray();
             yield return f;
+        }
+
+        /// <summary>
+        /// What shows the tunnel carries IPv6 that this host forwards: an IPv6 address (not link-local) on the
+        /// interface or an IPv6 AllowedIPs prefix, with net.ipv6.conf.all.forwarding = 1; null when it does not.
+        /// </summary>
+        internal static string ForwardedIPv6(CheckContext c)
+        {
+            if (c.Host.Sysctls.Get("net.ipv6.conf.all.forwarding")?.Trim() != "1") return null;
+            var addr = c.Host.Link(c.Name)?.Addresses.FirstOrDefault(a => a.Contains(":") && !a.StartsWith("fe80:", StringComparison.OrdinalIgnoreCase));
+            var prefix = addr == null ? c.Device.Peers.SelectMany(p => p.AllowedIPs ?? new string[0]).FirstOrDefault(a => a.Contains(":")) : null;
+            if (addr == null && prefix == null) return null;
+            return $"{c.Name} carries IPv6 ({(addr != null ? "address " + addr : "AllowedIPs " + prefix)}) and net.ipv6.conf.all.forwarding = 1";
         }
 
         /// <summary>The backend that holds this tunnel's NAT or forward rules (where the clamp belongs); nftables when none does and nft is in use.</summary>

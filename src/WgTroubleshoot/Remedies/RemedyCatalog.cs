@@ -197,6 +197,8 @@ namespace WgTroubleshoot.Remedies
                         ["Interface"] = IsIface, ["Backend"] = v => Array.IndexOf(PathFaults.MssClampRepair.Backends, v) >= 0,
                         // IPv4 SYNs in through the tunnel are set to this MSS when the tunnel's own MTU is the limit.
                         ["Mss"] = v => Int(v, 536, 65495).HasValue,
+                        // the tunnel carries IPv6 the host forwards: clamp IPv6 too (ip6tables), IPv6 SYNs set to Mss6
+                        ["IPv6"] = v => v == "true", ["Mss6"] = v => Int(v, 536, 65495).HasValue,
                     },
                     Build = (f, d) => ("Repair-WgIssue: " + PathFaults.MssClampRepair.Describe(f), ctx => PathFaults.MssClampRepair.Apply(ctx, f)),
                 },
