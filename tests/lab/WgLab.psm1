@@ -33,6 +33,8 @@ $script:LabStateDir = '/run/wgt-lab'
 $script:UapiDir = '/var/run/wireguard'
 $script:Nodes = @('client', 'router', 'server', 'inet')
 $script:IdPattern = '[0-9a-f]{6}'
+# SharedKeyPair's second wireguard-go (Faults/Peer.ps1): its name carries no lab id, the namespace it runs in does
+$script:TwinPattern = '^wgk[0-9a-f]{6}$'
 $script:EndpointHost = 'vpn.example.test'
 $script:ChildRunner = Join-Path $PSScriptRoot 'Invoke-WgLabChild.ps1'
 
@@ -259,17 +261,72 @@ function Get-LabIdsPresent {
     @($ids)
 }
 
-function Get-LabDaemon([string] $Id) {
-    # wireguard-go processes of the lab(s), found through /proc (cmdline "wireguard-go -f wg[cs]<id>").
-    $pattern = if ($Id) { "^wireguard-go -f wg[cs]($Id)$" } else { "^wireguard-go -f wg[cs]($script:IdPattern)$" }
+function Get-LabWireGuardGo {
+    # Every running wireguard-go on the machine, found through /proc (cmdline "wireguard-go -f <interface>").
     foreach ($d in [System.IO.Directory]::GetDirectories('/proc')) {
         $name = [System.IO.Path]::GetFileName($d)
         if ($name -notmatch '^\d+$') { continue }
         $i = Get-LabProcessInfo ([int]$name)
-        if ($i -and $i.Comm -eq 'wireguard-go' -and $i.State -notin 'Z', 'X' -and $i.CommandLine -match $pattern) {
-            [pscustomobject]@{ Pid = $i.Pid; Id = $Matches[1] }
+        if ($i -and $i.Comm -eq 'wireguard-go' -and $i.State -notin 'Z', 'X' -and $i.CommandLine -match '^wireguard-go -f ([A-Za-z0-9_.=+-]{1,15})$') {
+            [pscustomobject]@{ Pid = $i.Pid; Interface = $Matches[1] }
         }
     }
+}
+
+function Get-LabDaemon([string] $Id) {
+    # wireguard-go processes of the lab(s) (interface wg[cs]<id>).
+    $pattern = if ($Id) { "^wg[cs]($Id)$" } else { "^wg[cs]($script:IdPattern)$" }
+    foreach ($w in Get-LabWireGuardGo) {
+        if ($w.Interface -match $pattern) { [pscustomobject]@{ Pid = $w.Pid; Id = $Matches[1] } }
+    }
+}
+
+function Remove-LabSocket([string] $Interface) {
+    # wireguard-go's UAPI socket of an interface (a killed daemon may leave it); returns a problem or nothing.
+    $sock = Join-Path $script:UapiDir "$Interface.sock"
+    if (Test-Path -LiteralPath $sock) {
+        try { Remove-Item -LiteralPath $sock -Force -ErrorAction Stop } catch { "$sock`: $_" }
+    }
+}
+
+function Stop-LabWireGuardGo($Daemon) {
+    # One wireguard-go by its PID, then its socket; returns the problems.
+    try { Stop-LabProcess -ProcessId $Daemon.Pid -ExpectedComm 'wireguard-go' } catch { "kill $($Daemon.Pid)`: $_" }
+    if (-not (Test-LabProcessAlive $Daemon.Pid)) { Remove-LabSocket $Daemon.Interface }
+}
+
+function Get-LabNamespaceProcess([string] $Namespace) {
+    # PIDs of the processes in a named namespace (`ip netns pids`); none when it does not exist.
+    $r = Invoke-LabProcess -FilePath 'ip' -ArgumentList 'netns', 'pids', $Namespace -TimeoutSeconds 10
+    if ($r.ExitCode -ne 0) { return }
+    foreach ($t in $r.StdOut -split '\s+') { if ($t -match '^\d+$') { [int]$t } }
+}
+
+function Remove-OrphanLabTwin {
+    # A twin whose lab namespace was deleted around it (an older teardown, or a fault that could not be removed)
+    # runs on in a namespace without a name: killed, its socket removed. A twin's socket that no wireguard-go
+    # serves is removed too. Twins in a named namespace are judged by that lab's id (Remove-LabById), never here.
+    $problems = [System.Collections.Generic.List[string]]::new()
+    $own = @((Get-Item /proc/self/ns/net -ErrorAction SilentlyContinue).LinkTarget, (Get-Item /proc/1/ns/net -ErrorAction SilentlyContinue).LinkTarget) | Where-Object { $_ }
+    $running = @(Get-LabWireGuardGo)
+    foreach ($w in $running | Where-Object Interface -Match $script:TwinPattern) {
+        $ns = (Get-Item "/proc/$($w.Pid)/ns/net" -ErrorAction SilentlyContinue).LinkTarget
+        if (-not $ns -or $own -contains $ns) { continue }
+        $named = Invoke-LabProcess -FilePath 'ip' -ArgumentList 'netns', 'identify', "$($w.Pid)" -TimeoutSeconds 10
+        if ($named.ExitCode -ne 0 -or $named.StdOut.Trim()) { continue }
+        Write-Verbose "Removing the orphaned wireguard-go $($w.Interface) (PID $($w.Pid))"
+        foreach ($p in Stop-LabWireGuardGo $w) { $problems.Add($p) }
+    }
+    if (Test-Path $script:UapiDir) {
+        $serving = @(Get-LabWireGuardGo | ForEach-Object Interface)
+        foreach ($f in Get-ChildItem $script:UapiDir -Filter '*.sock' -ErrorAction SilentlyContinue) {
+            $name = [System.IO.Path]::GetFileNameWithoutExtension($f.Name)
+            if ($name -match $script:TwinPattern -and $serving -notcontains $name) {
+                foreach ($p in Remove-LabSocket $name) { $problems.Add($p) }
+            }
+        }
+    }
+    foreach ($p in $problems) { Write-Warning "Lab twin cleanup: $p" }
 }
 
 function Remove-LabById {
@@ -281,8 +338,17 @@ function Remove-LabById {
     foreach ($p in $pids) {
         try { Stop-LabProcess -ProcessId $p -ExpectedComm 'wireguard-go' } catch { $problems.Add("kill $p`: $_") }
     }
-    # 2. namespaces (this also destroys the veths and the tun devices)
+    # 1b. any other wireguard-go in this lab's namespaces (SharedKeyPair's twin, left by an interrupted run), and its socket
     $present = (Invoke-LabProcess -FilePath 'ip' -ArgumentList 'netns', 'list' -TimeoutSeconds 10).StdOut
+    $inLab = @(foreach ($n in $script:Nodes) {
+        if ($present -match "(?m)^$([regex]::Escape("$prefix-$n"))\b") { Get-LabNamespaceProcess "$prefix-$n" }
+    })
+    if ($inLab.Count) {
+        foreach ($w in Get-LabWireGuardGo | Where-Object { $inLab -contains $_.Pid }) {
+            foreach ($p in Stop-LabWireGuardGo $w) { $problems.Add($p) }
+        }
+    }
+    # 2. namespaces (this also destroys the veths and the tun devices)
     foreach ($n in $script:Nodes) {
         $ns = "$prefix-$n"
         if ($present -match "(?m)^$([regex]::Escape($ns))\b") {
@@ -296,10 +362,7 @@ function Remove-LabById {
     }
     # 3. UAPI sockets (a killed daemon may leave them)
     foreach ($s in "wgc$Id", "wgs$Id") {
-        $sock = Join-Path $script:UapiDir "$s.sock"
-        if (Test-Path -LiteralPath $sock) {
-            try { Remove-Item -LiteralPath $sock -Force -ErrorAction Stop } catch { $problems.Add("$sock`: $_") }
-        }
+        foreach ($p in Remove-LabSocket $s) { $problems.Add($p) }
     }
     # 4. state
     foreach ($f in (Join-Path $script:LabStateDir "$Id.json"), (Join-Path $script:LabStateDir $Id)) {
@@ -329,6 +392,7 @@ function Remove-StaleLab {
             Remove-LabById -Id $id
         }
     }
+    Remove-OrphanLabTwin
 }
 
 function Save-LabState($Lab) {
@@ -864,6 +928,7 @@ function Remove-WgLab {
     process {
         if ($All) {
             foreach ($id in Get-LabIdsPresent) { Remove-LabById -Id $id }
+            Remove-OrphanLabTwin
             return
         }
         if ($null -eq $Lab) { return }

@@ -377,4 +377,93 @@ Describe 'WgLab teardown' -Tag Lab -Skip:$LabUnavailable {
             Remove-WgLab -Lab ([pscustomobject]@{ Id = $id; Client = @{ Pid = 0 }; Server = @{ Pid = 0 }; Removed = $false })
         }
     }
+
+    Context 'second wireguard-go processes (SharedKeyPair twins) left by interrupted runs' {
+        BeforeAll {
+            $script:mine = [System.Collections.Generic.List[object]]::new()
+            function Start-FakeTwin([string] $Namespace) {
+                # a wireguard-go of this test's own (wgf + six random hex digits), in a named namespace or a new unnamed one
+                $name = 'wgf' + (-join ((1..6) | ForEach-Object { '{0:x}' -f (Get-Random -Maximum 16) }))
+                $run = if ($Namespace) { "ip netns exec '$Namespace' wireguard-go -f $name" } else { "unshare -n wireguard-go -f $name" }
+                $procId = [int](& sh -c "$run >/dev/null 2>&1 </dev/null & echo `$!").Trim()
+                $t = [pscustomobject]@{ Name = $name; Pid = $procId; Sock = "/var/run/wireguard/$name.sock" }
+                $script:mine.Add($t)
+                $deadline = [DateTime]::UtcNow.AddSeconds(10)
+                while (-not (Test-Path $t.Sock) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+                Test-Path $t.Sock | Should -BeTrue -Because "wireguard-go $name started"
+                $t
+            }
+            function Test-Alive([int] $ProcessId) { & (Get-Module WgLab) { param($p) Test-LabProcessAlive $p } $ProcessId }
+        }
+        AfterAll {
+            # only this test's own processes, by PID, and their sockets
+            foreach ($t in $script:mine) {
+                & (Get-Module WgLab) { param($p) Stop-LabProcess -ProcessId $p -ExpectedComm 'wireguard-go' } $t.Pid
+                if (Test-Path -LiteralPath $t.Sock) { Remove-Item -LiteralPath $t.Sock -Force -ErrorAction SilentlyContinue }
+            }
+        }
+
+        It 'kills the twin of a dead lab and removes its socket; a live lab and its twin stay' {
+            $pwsh = if ($env:WGT_PWSH) { $env:WGT_PWSH } else { Join-Path $PSHOME 'pwsh' }
+            $module = Join-Path $PSScriptRoot '../lab/WgLab.psm1'
+            $live = New-WgLab
+            $id = $null
+            try {
+                $liveTwin = Start-FakeTwin $live.Namespaces.client
+                # a child builds a lab and exits without removing it, as an interrupted run would (its own cleanup
+                # at the start must leave this live lab and its twin alone)
+                $id = (& $pwsh -NoProfile -NonInteractive -Command "Import-Module '$module'; (New-WgLab).Id" | Select-Object -Last 1).Trim()
+                $id | Should -Match '^[0-9a-f]{6}$'
+                Test-Alive $liveTwin.Pid | Should -BeTrue -Because 'a new lab leaves the twin of a live lab alone'
+                $deadTwin = Start-FakeTwin "wgt-$id-client"
+                & (Get-Module WgLab) { Remove-StaleLab }
+                Test-Alive $deadTwin.Pid | Should -BeFalse -Because "the twin in the dead lab wgt-$id was killed"
+                Test-Path $deadTwin.Sock | Should -BeFalse
+                (& ip netns list) -join "`n" | Should -Not -Match "wgt-$id-"
+                Test-Alive $liveTwin.Pid | Should -BeTrue -Because 'the live lab''s twin stays'
+                Test-Path $liveTwin.Sock | Should -BeTrue
+                foreach ($side in $live.Client, $live.Server) {
+                    Test-Alive $side.Pid | Should -BeTrue
+                    Test-Path "/var/run/wireguard/$($side.Interface).sock" | Should -BeTrue
+                }
+                Wait-WgLabHandshake -Lab $live -TimeoutSeconds 15 | Should -BeTrue -Because 'the live lab still works'
+                # the lab's own teardown takes every wireguard-go in its namespaces with it
+                Remove-WgLab -Lab $live
+                Test-Alive $liveTwin.Pid | Should -BeFalse
+                Test-Path $liveTwin.Sock | Should -BeFalse
+            }
+            finally {
+                Remove-WgLab -Lab $live
+                if ($id) { Remove-WgLab -Lab ([pscustomobject]@{ Id = $id; Client = @{ Pid = 0 }; Server = @{ Pid = 0 }; Removed = $false }) }
+            }
+        }
+
+        It 'kills a twin whose lab namespace is gone and removes a twin socket no process serves; a twin in a named namespace stays' {
+            $ns = 'wgf' + (-join ((1..6) | ForEach-Object { '{0:x}' -f (Get-Random -Maximum 16) })) + '-ns'
+            & ip netns add $ns
+            $saved = & (Get-Module WgLab) { $script:TwinPattern }
+            try {
+                # this test's twins carry its own prefix: the cleanup is pointed at that name pattern for the test only
+                & (Get-Module WgLab) { $script:TwinPattern = '^wgf[0-9a-f]{6}$' }
+                $named = Start-FakeTwin $ns
+                $orphan = Start-FakeTwin $null
+                $killed = Start-FakeTwin $null
+                & kill -KILL $killed.Pid
+                $deadline = [DateTime]::UtcNow.AddSeconds(5)
+                while ((Test-Alive $killed.Pid) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+                Test-Path $killed.Sock | Should -BeTrue -Because 'a killed wireguard-go leaves its socket'
+                & (Get-Module WgLab) { Remove-OrphanLabTwin }
+                Test-Alive $orphan.Pid | Should -BeFalse -Because 'its namespace has no name: its lab is gone'
+                Test-Path $orphan.Sock | Should -BeFalse
+                Test-Path $killed.Sock | Should -BeFalse -Because 'no wireguard-go serves it'
+                Test-Alive $named.Pid | Should -BeTrue -Because "$ns is not a lab's namespace: not the cleanup's to judge"
+                Test-Path $named.Sock | Should -BeTrue
+            }
+            finally {
+                & (Get-Module WgLab) { param($p) $script:TwinPattern = $p } $saved
+                foreach ($t in @($script:mine)) { & (Get-Module WgLab) { param($p) Stop-LabProcess -ProcessId $p -ExpectedComm 'wireguard-go' } $t.Pid }
+                & ip netns del $ns
+            }
+        }
+    }
 }

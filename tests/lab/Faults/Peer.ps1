@@ -167,9 +167,7 @@ Register-LabFault -Name 'SharedKeyPair' -Side 'server' -Symptom 'A second device
 } -Remove {
     param($Lab)
     $st = $Lab.FaultState['SharedKeyPair']
-    Stop-LabProcess -ProcessId $st.Pid -ExpectedComm 'wireguard-go'
-    $sock = "/var/run/wireguard/$($st.Name).sock"
-    if (Test-Path -LiteralPath $sock) { Remove-Item -LiteralPath $sock -Force -ErrorAction SilentlyContinue }
+    foreach ($p in Stop-LabWireGuardGo ([pscustomobject]@{ Pid = $st.Pid; Interface = $st.Name })) { Write-Warning "SharedKeyPair: $p" }
     Reset-LabSession $Lab
 }
 
