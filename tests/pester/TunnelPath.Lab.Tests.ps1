@@ -88,6 +88,9 @@ Describe 'Tunnel path faults: MSS clamp and local subnet conflict' -Tag Lab -Ski
 
     It 'MssClampMissing: small TCP passes and a full-size download stalls; -Deep on the server names it; the clamp repair verifies and 1 MiB flows' {
         Add-WgLabFault -Lab $lab -Fault MssClampMissing
+        # the server forwards IPv6 too (its tunnel has 2001:db8:100::1/64): the clamp must cover IPv6 as well
+        $null = Invoke-WgLabCommand -Lab $lab -Node server -Command 'sysctl', '-q', '-w', 'net.ipv6.conf.all.forwarding=1'
+        try {
         # the symptom, before the module looks
         Test-WgLabPing -Lab $lab -To $lab.InternetHost -Count 2 | Should -BeTrue -Because 'ping through the server works'
         # small: one segment below any MSS
@@ -108,6 +111,8 @@ Describe 'Tunnel path faults: MSS clamp and local subnet conflict' -Tag Lab -Ski
         $ev | Should -Match 'MTU 1400 \(link\)'
         $ev | Should -Match 'an MSS up to 1360 fits'
         $ev | Should -Match 'No MSS clamp rule'
+        $ev | Should -Match 'carries IPv6 \(address 2001:db8:100::1/64\) and net\.ipv6\.conf\.all\.forwarding = 1'
+        $top.RepairData | Should -Contain 'IPv6=true'
         $top.CanRepair | Should -BeTrue
         @($res.Findings | Where-Object Cause -eq 'KeyMismatch').Count | Should -Be 0
 
@@ -123,8 +128,13 @@ Describe 'Tunnel path faults: MSS clamp and local subnet conflict' -Tag Lab -Ski
         # the clamp is in the live ruleset, and a new -Deep diagnosis no longer finds it
         $rules = Invoke-WgLabCommand -Lab $lab -Node server -Command 'nft', 'list', 'ruleset'
         $rules | Should -Match 'tcp option maxseg size set rt mtu'
+        # in the inet table, with no family match: the same rules see IPv6
+        $rules | Should -Match 'table inet wgtroubleshoot_mss'
+        $rules | Should -Not -Match 'nfproto ipv4 tcp flags syn / syn,rst tcp option maxseg size set rt mtu'
         $again = (Invoke-Diagnosis $lab server -Deep).Findings
         @($again | Where-Object Cause -eq 'MssClampMissing').Count | Should -Be 0 -Because "clamped now ($(Show $again))"
+        }
+        finally { $null = Invoke-WgLabCommand -Lab $lab -Node server -Command 'sysctl', '-q', '-w', 'net.ipv6.conf.all.forwarding=0' }
     }
 
     It 'LocalSubnetConflict: the route to the remote LAN leaves by the local LAN; the client names it, report only' {
