@@ -45,6 +45,27 @@ Describe 'Peer and key faults: symptom first, then the Cause' -Tag Lab -Skip:$La
         @($f | Where-Object Cause -eq 'EndpointUnreachable').Count | Should -Be 0
     }
 
+    It 'No route of either family (no default route at all): EndpointUnreachable naming the failed lookup, not AddressFamilyMismatch' {
+        Add-WgLabFault -Lab $lab -Fault EndpointAaaaOnly
+        $default = (Lab client 'ip', '-4', 'route', 'show', 'default').StdOut.Trim()
+        $default | Should -Match '^default via \S+ dev \S+'
+        $null = Lab client (@('ip', '-4', 'route', 'del') + ($default -split '\s+'))
+        try {
+            # the symptom: the host routes neither family, and the endpoint's own lookup fails
+            (Lab client 'ip', '-4', 'route', 'show', 'default').StdOut.Trim() | Should -BeNullOrEmpty
+            (Lab client 'ip', '-6', 'route', 'show', 'default').StdOut.Trim() | Should -BeNullOrEmpty
+            (Lab client 'ip', '-6', 'route', 'get', '2001:db8:200::2').ExitCode | Should -Not -Be 0
+            $f = @(Invoke-Child client { Invoke-WgDiagnosis })
+            $f[0].Cause | Should -Be 'EndpointUnreachable' -Because ($f | Format-List | Out-String)
+            $f[0].Id | Should -Be 'WGD305'
+            $f[0].Severity | Should -Be 'Error'
+            ($f[0].Evidence -join "`n") | Should -Match 'ip -6 route get 2001:db8:200::2: '
+            @($f | Where-Object Cause -eq 'AddressFamilyMismatch').Count | Should -Be 0
+            @($f | Where-Object Cause -eq 'EndpointUnreachable').Count | Should -Be 1
+        }
+        finally { $null = Lab client (@('ip', '-4', 'route', 'replace') + ($default -split '\s+')) }
+    }
+
     It 'StaleEndpoint is an Error right after the name moved, while the handshake is still fresh' {
         Add-WgLabFault -Lab $lab -Fault DdnsMovedFreshHandshake
         $hs = Get-WgLabHandshake -Lab $lab -Node client
