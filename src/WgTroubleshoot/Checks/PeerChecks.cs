@@ -17,10 +17,11 @@ namespace WgTroubleshoot.Checks
         {
             if (c.Config == null || c.Device == null) yield break;
             var host = c.Host;
+            bool routes4 = host.FamilyRoute(false) != null, routes6 = host.FamilyRoute(true) != null;
             var checker = new EndpointChecker(
                 h => (host.Name(h)?.Addresses ?? new string[0]).Select(a => IPAddress.TryParse(a, out var ip) ? ip : null).Where(a => a != null).ToArray(),
                 a => host.Routes.Lookup(a.ToString())?.Reachable ?? false,
-                family => host.FamilyRoute(family == System.Net.Sockets.AddressFamily.InterNetworkV6) != null);
+                family => family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? routes6 : routes4);
             foreach (var cp in c.Config.Peers.Where(p => EndpointChecker.IsHostName(p.EndpointHost)))
             {
                 var live = c.Peer(cp.PublicKey);

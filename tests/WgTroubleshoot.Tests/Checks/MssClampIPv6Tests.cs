@@ -177,6 +177,25 @@ namespace WgTroubleshoot.Tests.Checks
             Assert.False(ctx.Transaction.HasChanges);
         }
 
+        /// <summary>The recording runner on a host without ip6tables.</summary>
+        private sealed class NoIp6tablesRunner : INativeRunner
+        {
+            public RecordingRunner Inner { get; } = new RecordingRunner();
+            public NativeResult Run(string tool, System.Collections.Generic.IEnumerable<string> arguments, TimeSpan? timeout = null, string standardInput = null) => Inner.Run(tool, arguments, timeout, standardInput);
+            public bool IsAvailable(string tool) => !tool.StartsWith("ip6tables", StringComparison.Ordinal);
+            public NativeProcess Start(string tool, System.Collections.Generic.IEnumerable<string> arguments, TimeSpan maxLifetime) => throw new NotSupportedException();
+        }
+
+        [Fact]
+        public void Without_ip6tables_nothing_is_changed()
+        {
+            var r = new NoIp6tablesRunner();
+            var ex = Assert.Throws<WgException>(() => MssClampRepair.Apply(new RemedyContext(r, null, null), Finding("Backend=iptables-legacy", "IPv6=true")));
+            Assert.Equal(ErrorIds.ToolNotInstalled, ex.ErrorId);
+            Assert.Contains("ip6tables-legacy", ex.Message);
+            Assert.Empty(Changes(r.Inner));
+        }
+
         [Fact]
         public void Nftables_clamps_both_families_from_the_inet_table()
         {
