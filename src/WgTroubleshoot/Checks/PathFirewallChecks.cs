@@ -264,11 +264,11 @@ namespace WgTroubleshoot.Checks
         /// <summary>True when the rule is in the backend its tool writes to.</summary>
         public static bool Present(NetfilterState nf, HookRule r)
         {
-            if (r.IsNft) return HookRules.IsPresent(r, null, nf.Backend("nftables")?.Text);
+            if (r.IsNft) return HookRules.IsPresent(r, nf.Chains("nftables"));
             var family = r.Tool.StartsWith("ip6", StringComparison.Ordinal) ? "ip6tables" : "iptables";
             var names = r.Tool.EndsWith("-legacy", StringComparison.Ordinal) ? new[] { family + "-legacy" }
                 : r.Tool.EndsWith("-nft", StringComparison.Ordinal) ? new[] { family + "-nft" } : new[] { family + "-nft", family + "-legacy" };
-            return names.Select(nf.Backend).Where(b => b?.Text != null).Any(b => HookRules.IsPresent(r, b.Text, null));
+            return names.Any(n => HookRules.IsPresent(r, nf.Chains(n)));
         }
     }
 

@@ -172,7 +172,7 @@ namespace WgTroubleshoot.Checks
             var subnets = PathFacts.TunnelSubnets(c);
             foreach (var name in new[] { "iptables-legacy", "iptables-nft", "nftables" })
             {
-                foreach (var ch in c.Host.Netfilter.NatForward(name))
+                foreach (var ch in c.Host.Netfilter.Chains(name))
                     foreach (var r in ch.Rules)
                     {
                         if (r.IsSourceNat && subnets.Any(r.SaddrCovers)) return name;

@@ -42,17 +42,18 @@ namespace WgTroubleshoot.Snapshot
             if (_natForward != null) return _natForward;
             var chains = new List<FwChain>();
             foreach (var b in Backends)
-                if (b.Text != null) chains.AddRange(NatForward(b.Name));
+                if (b.Name == "nftables" || b.Name.StartsWith("iptables-", StringComparison.Ordinal)) chains.AddRange(Chains(b.Name));
             return _natForward = chains;
         }
 
-        /// <summary>The chains of one backend (nftables or an IPv4 iptables flavour) from the one parse; empty for any other.</summary>
-        public List<FwChain> NatForward(string backend)
+        /// <summary>
+        /// The chains of one nftables, iptables or ip6tables backend from the one parse (every table, in the order
+        /// printed); empty when the backend was not read or is another kind (ufw, firewalld).
+        /// </summary>
+        public List<FwChain> Chains(string backend)
         {
             var snap = Filter().FirstOrDefault(s => s.Name == backend && s.RawText != null);
-            if (snap?.Nft != null && backend == "nftables") return snap.Nft.AllChains().ToList();
-            if (snap?.Iptables != null && backend.StartsWith("iptables-", StringComparison.Ordinal)) return snap.Iptables.AllChains().ToList();
-            return new List<FwChain>();
+            return (snap?.Nft?.AllChains() ?? snap?.Iptables?.AllChains() ?? Enumerable.Empty<FwChain>()).ToList();
         }
     }
 

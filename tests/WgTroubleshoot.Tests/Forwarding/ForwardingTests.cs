@@ -148,8 +148,9 @@ table inet filter {
             Assert.Same(filter[0].Nft.Tables[0].Chains[0], chains[0]);
             Assert.Same(filter[1].Iptables.Chain("nat", "POSTROUTING"), chains[2]);
             Assert.Same(chains, nf.NatForward());
-            Assert.Equal(new[] { chains[2] }, nf.NatForward("iptables-legacy"));
-            Assert.Empty(nf.NatForward("iptables-nft"));
+            Assert.Equal(new[] { chains[2] }, nf.Chains("iptables-legacy"));
+            Assert.Single(nf.Chains("ip6tables-legacy"));
+            Assert.Empty(nf.Chains("iptables-nft"));
         }
 
         [Theory]
