@@ -146,13 +146,13 @@ namespace WgTroubleshoot.Checks
                 Device = RpFilterSetting.ParseValue(c.Host.Sysctls.Get($"net.ipv4.conf.{uplink}.rp_filter")),
             };
             var rules = new List<string>();
-            foreach (var b in c.Host.Netfilter.Backends.Where(x => x.Text != null))
-                foreach (var line in b.Text.Replace("\r", "").Split('\n'))
-                {
-                    var l = line.Trim();
-                    if ((b.Name == "nftables" && NftFib.IsMatch(l)) || (b.Name.StartsWith("iptables", StringComparison.Ordinal) && IptRpfilter.IsMatch(l)))
-                        rules.Add($"{b.Name}: {l}");
-                }
+            foreach (var b in c.Host.Netfilter.Backends)
+            {
+                var re = b.Name == "nftables" ? NftFib : b.Name.StartsWith("iptables", StringComparison.Ordinal) ? IptRpfilter : null;
+                if (re == null) continue;
+                foreach (var ch in c.Host.Netfilter.Chains(b.Name))
+                    rules.AddRange(ch.Rules.Where(r => re.IsMatch(r.Text)).Select(r => $"{b.Name}: {r.Text}"));
+            }
             if (!rp.Strict && rules.Count == 0) yield break;
 
             var asymmetric = c.Interface.ReversePaths.Where(r => !r.InputRouteOk || (r.ReturnDevice != null && r.ReturnDevice != r.ArrivesOn)).ToList();

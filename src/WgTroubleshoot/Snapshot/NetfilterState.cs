@@ -25,6 +25,14 @@ namespace WgTroubleshoot.Snapshot
         /// <summary>ENABLED=yes in /etc/ufw/ufw.conf.</summary>
         public bool UfwEnabled { get; set; }
 
+        /// <summary>A state of backends already read and parsed (a repair's fresh look at the host): their parse is reused, not redone.</summary>
+        public static NetfilterState FromParsed(IEnumerable<BackendSnapshot> parsed)
+        {
+            var nf = new NetfilterState { _filter = parsed.ToList() };
+            foreach (var b in nf._filter) nf.Backends.Add(new NetfilterBackend { Name = b.Name, Tool = b.Tool, Text = b.RawText });
+            return nf;
+        }
+
         public NetfilterBackend Backend(string name) => Backends.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.Ordinal));
 
         /// <summary>Every backend's rules as the input/forward walker sees them (Get-WgFirewallStatus's model).</summary>

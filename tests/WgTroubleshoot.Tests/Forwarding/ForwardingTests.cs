@@ -153,6 +153,16 @@ table inet filter {
             Assert.Empty(nf.Chains("iptables-nft"));
         }
 
+        [Fact]
+        public void A_state_of_backends_read_live_reuses_their_parse()
+        {
+            var live = new Snapshot.NetfilterBackend { Name = "nftables", Tool = "nft", Text = Nft }.ToBackendSnapshot();
+            var nf = Snapshot.NetfilterState.FromParsed(new[] { live });
+            Assert.Same(live, Assert.Single(nf.Filter()));
+            Assert.Same(live.Nft.Tables[0].Chains[0], nf.NatForward()[0]);
+            Assert.Equal(Nft, nf.Backend("nftables").Text);
+        }
+
         [Theory]
         [InlineData("ens*", "ens3", true)]
         [InlineData("ens+", "ens3", true)]
