@@ -295,7 +295,7 @@ namespace WgTroubleshoot.Firewall
                 if (i < t.Count && Relations.Contains(t[i])) relation = t[i++];
                 return i < t.Count ? t[i++] : "";
             }
-            Tri Apply(string relation, Tri eq) => relation == "!=" || relation == "ne" ? eq.Not() : eq;
+            Tri Apply(string relation, Tri eq) => Negated(relation) ? eq.Not() : eq;
             // The structured facts stop at the verdict: what follows it (NAT options, a comment) matches nothing.
             bool final = false;
             void Other() { if (!final) rule.HasOtherMatches = true; }
