@@ -61,7 +61,7 @@ namespace WgTroubleshoot.Checks
                 var f = c.NewFinding("WGD501", Severity.Warning, Cause.NatMissing, w != null
                     ? $"The masquerade for {string.Join(", ", v4)} names {w.Item2.Oif}, which is not the uplink {st.Uplink}{(c.Host.Link(w.Item2.Oif) == null ? $" ({w.Item2.Oif} does not exist here)" : "")}: traffic from the tunnel leaves {st.Uplink} unmasqueraded and replies never come back."
                     : $"Traffic from {string.Join(", ", st.TunnelSubnets)} is not masqueraded out of the uplink {st.Uplink}: replies from beyond this host never find their way back.");
-                f.Evidence = wrong.Select(x => $"{x.Item1}: {x.Item2.Text} (output interface {x.Item2.Oif}; the default route leaves by {st.Uplink}: {c.Host.Routes.DefaultText})").Concat(evidence).ToArray();
+                f.Evidence = wrong.Select(x => $"{x.Item1.Label}: {x.Item2.Text} (output interface {x.Item2.Oif}; the default route leaves by {st.Uplink}: {c.Host.Routes.DefaultText})").Concat(evidence).ToArray();
                 f.CanRepair = true;
                 f.RepairData = w != null ? new[] { "Interface=" + c.Name, "Nat=true", "WrongOif=" + w.Item2.Oif } : new[] { "Interface=" + c.Name, "Nat=true" };
                 yield return f;

@@ -26,15 +26,14 @@ namespace WgTroubleshoot.Checks
             foreach (var ch in c.Host.Netfilter.NatForward())
                 foreach (var r in ch.Rules)
                 {
-                    if ((r.Verdict == "masquerade" || r.Verdict == "snat") && r.Saddr != null && !r.SaddrNegated
-                        && subnets.Any(s => r.Saddr.Any(p => NatForwardRules.PrefixCovers(p, s)))) return true;
+                    if (r.IsSourceNat && subnets.Any(r.SaddrCovers)) return true;
                     if (ch.Hook == "forward" && r.Verdict == "accept" && (Names(r.Iif, c.Name) || Names(r.Oif, c.Name))) return true;
                 }
             var hooks = (c.Config?.PostUp ?? new string[0]).Concat(c.Config?.PreUp ?? new string[0]);
             return hooks.Any(h => Regex.IsMatch(h, @"ip_forward|forwarding|MASQUERADE|masquerade|\bFORWARD\b|\bsnat\b", RegexOptions.CultureInvariant));
         }
 
-        private static bool Names(string pattern, string name) => pattern != null && NatForwardRules.InterfaceMatches(pattern, name);
+        private static bool Names(string pattern, string name) => Probe.NameMatches(pattern, name);
 
         /// <summary>The IPv4 and IPv6 networks of the interface's addresses (link-local left out).</summary>
         public static List<string> TunnelSubnets(CheckContext c)
@@ -42,7 +41,7 @@ namespace WgTroubleshoot.Checks
             var list = new List<string>();
             foreach (var a in c.Device?.Interface.Addresses ?? new string[0])
             {
-                var n = NatForwardRules.NetworkOf(a);
+                var n = Config.IpPrefix.NetworkOf(a);
                 if (n != null && !n.StartsWith("fe80:", StringComparison.OrdinalIgnoreCase) && !list.Contains(n)) list.Add(n);
             }
             return list;
@@ -147,13 +146,13 @@ namespace WgTroubleshoot.Checks
                 Device = RpFilterSetting.ParseValue(c.Host.Sysctls.Get($"net.ipv4.conf.{uplink}.rp_filter")),
             };
             var rules = new List<string>();
-            foreach (var b in c.Host.Netfilter.Backends.Where(x => x.Text != null))
-                foreach (var line in b.Text.Replace("\r", "").Split('\n'))
-                {
-                    var l = line.Trim();
-                    if ((b.Name == "nftables" && NftFib.IsMatch(l)) || (b.Name.StartsWith("iptables", StringComparison.Ordinal) && IptRpfilter.IsMatch(l)))
-                        rules.Add($"{b.Name}: {l}");
-                }
+            foreach (var b in c.Host.Netfilter.Backends)
+            {
+                var re = b.Name == "nftables" ? NftFib : b.Name.StartsWith("iptables", StringComparison.Ordinal) ? IptRpfilter : null;
+                if (re == null) continue;
+                foreach (var ch in c.Host.Netfilter.Chains(b.Name))
+                    rules.AddRange(ch.Rules.Where(r => re.IsMatch(r.Text)).Select(r => $"{b.Name}: {r.Text}"));
+            }
             if (!rp.Strict && rules.Count == 0) yield break;
 
             var asymmetric = c.Interface.ReversePaths.Where(r => !r.InputRouteOk || (r.ReturnDevice != null && r.ReturnDevice != r.ArrivesOn)).ToList();
@@ -265,11 +264,11 @@ namespace WgTroubleshoot.Checks
         /// <summary>True when the rule is in the backend its tool writes to.</summary>
         public static bool Present(NetfilterState nf, HookRule r)
         {
-            if (r.IsNft) return HookRules.IsPresent(r, null, nf.Backend("nftables")?.Text);
+            if (r.IsNft) return HookRules.IsPresent(r, nf.Chains("nftables"));
             var family = r.Tool.StartsWith("ip6", StringComparison.Ordinal) ? "ip6tables" : "iptables";
             var names = r.Tool.EndsWith("-legacy", StringComparison.Ordinal) ? new[] { family + "-legacy" }
                 : r.Tool.EndsWith("-nft", StringComparison.Ordinal) ? new[] { family + "-nft" } : new[] { family + "-nft", family + "-legacy" };
-            return names.Select(nf.Backend).Where(b => b?.Text != null).Any(b => HookRules.IsPresent(r, b.Text, null));
+            return names.Any(n => HookRules.IsPresent(r, nf.Chains(n)));
         }
     }
 
@@ -339,17 +338,17 @@ namespace WgTroubleshoot.Checks
     public static class NatInterfaceFacts
     {
         /// <summary>Masquerade/snat rules for the tunnel subnets whose output interface is not the uplink (with the chain they are in).</summary>
-        public static List<Tuple<NfChain, NfRule>> WrongInterface(IEnumerable<NfChain> chains, IList<string> subnets, string uplink)
+        public static List<Tuple<FwChain, FwRule>> WrongInterface(IEnumerable<FwChain> chains, IList<string> subnets, string uplink)
         {
-            var list = new List<Tuple<NfChain, NfRule>>();
+            var list = new List<Tuple<FwChain, FwRule>>();
             foreach (var ch in chains)
             {
                 if (ch.Hook != "postrouting") continue;
                 foreach (var r in ch.Rules)
                 {
-                    if ((r.Verdict != "masquerade" && r.Verdict != "snat") || r.Oif == null || r.OifNegated) continue;
-                    if (uplink != null && NatForwardRules.InterfaceMatches(r.Oif, uplink)) continue;
-                    if (r.Saddr != null && !r.SaddrNegated && !subnets.Any(s => r.Saddr.Any(p => NatForwardRules.PrefixCovers(p, s)))) continue;
+                    if (!r.IsSourceNat || r.Oif == null || r.OifNegated) continue;
+                    if (Probe.NameMatches(r.Oif, uplink)) continue;
+                    if (r.Saddr != null && !r.SaddrNegated && !subnets.Any(r.SaddrCovers)) continue;
                     list.Add(Tuple.Create(ch, r));
                 }
             }

@@ -32,7 +32,7 @@ namespace WgTroubleshoot.Checks
             if (pattern == null) return true;
             bool neg = pattern.StartsWith("!", StringComparison.Ordinal);
             var p = neg ? pattern.Substring(1) : pattern;
-            return NatForwardRules.InterfaceMatches(p, name) != neg;
+            return Probe.NameMatches(p, name) != neg;
         }
 
         /// <summary>
@@ -225,14 +225,11 @@ namespace WgTroubleshoot.Checks
             var subnets = PathFacts.TunnelSubnets(c);
             foreach (var name in new[] { "iptables-legacy", "iptables-nft", "nftables" })
             {
-                var b = c.Host.Netfilter.Backend(name);
-                if (b?.Text == null) continue;
-                var chains = name == "nftables" ? NatForwardRules.ParseNft(b.Text) : NatForwardRules.ParseIptablesSave(b.Text);
-                foreach (var ch in chains)
+                foreach (var ch in c.Host.Netfilter.Chains(name))
                     foreach (var r in ch.Rules)
                     {
-                        if ((r.Verdict == "masquerade" || r.Verdict == "snat") && r.Saddr != null && !r.SaddrNegated && subnets.Any(s => r.Saddr.Any(p => NatForwardRules.PrefixCovers(p, s)))) return name;
-                        if (ch.Hook == "forward" && ((r.Iif != null && NatForwardRules.InterfaceMatches(r.Iif, c.Name)) || (r.Oif != null && NatForwardRules.InterfaceMatches(r.Oif, c.Name)))) return name;
+                        if (r.IsSourceNat && subnets.Any(r.SaddrCovers)) return name;
+                        if (ch.Hook == "forward" && (Probe.NameMatches(r.Iif, c.Name) || Probe.NameMatches(r.Oif, c.Name))) return name;
                     }
             }
             if (c.Host.Netfilter.Backend("nftables")?.Text != null) return "nftables";

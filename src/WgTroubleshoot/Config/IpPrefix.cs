@@ -51,8 +51,34 @@ namespace WgTroubleshoot.Config
             return new IpPrefix(ip.GetAddressBytes(), int.Parse(normalized.Substring(slash + 1), CultureInfo.InvariantCulture));
         }
 
+        /// <summary>True when <paramref name="prefix"/> (a/len or a bare address) contains the whole <paramref name="subnet"/>; false when either is not a prefix.</summary>
+        internal static bool Covers(string prefix, string subnet)
+        {
+            var p = Parse(prefix?.Trim());
+            return p != null && p.Contains(Parse(subnet?.Trim()));
+        }
+
+        /// <summary>"192.0.2.1/26" → "192.0.2.0/26"; null when not a prefix.</summary>
+        internal static string NetworkOf(string cidr) => Parse(cidr?.Trim())?.Network().ToString();
+
         /// <summary>A prefix from an address and a length (no checks beyond the family's maximum).</summary>
         internal static IpPrefix FromAddress(IPAddress ip, int length) => new IpPrefix(ip.GetAddressBytes(), length);
+
+        /// <summary>The address as written (host bits kept).</summary>
+        internal IPAddress Address => new IPAddress(_bytes);
+
+        /// <summary>True when <paramref name="address"/> is inside this prefix.</summary>
+        internal bool Contains(IPAddress address)
+            => address != null && Contains(FromAddress(address, address.GetAddressBytes().Length * 8));
+
+        /// <summary>The network address plus one (192.0.2.5/24 → 192.0.2.1); null for a /31, /32, /127 or /128 (no room for it).</summary>
+        internal IPAddress FirstHost()
+        {
+            if (Length >= MaxLength - 1) return null;
+            var b = Masked();
+            b[b.Length - 1] |= 1;
+            return new IPAddress(b);
+        }
 
         /// <summary>The address bytes as written (host bits kept).</summary>
         internal byte[] AddressBytes => (byte[])_bytes.Clone();

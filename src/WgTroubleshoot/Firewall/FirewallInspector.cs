@@ -199,26 +199,19 @@ namespace WgTroubleshoot.Firewall
         public BackendSnapshot ReadNft()
         {
             var r = NativeRunner.RunChecked(_runner, "Reading the nftables ruleset", "nft", new[] { "list", "ruleset" });
-            var rs = NftParser.Parse(r.StdOut, r.StdErr);
-            return new BackendSnapshot
-            {
-                Name = "nftables", Tool = "nft", Nft = rs, RawText = r.StdOut,
-                Active = rs.OwnTables.Any(t => t.Chains.Any(c => c.IsBase && c.Type == "filter")),
-            };
+            return new Snapshot.NetfilterBackend { Name = "nftables", Tool = "nft", Text = r.StdOut, Warnings = r.StdErr }.ToBackendSnapshot();
         }
 
         public BackendSnapshot ReadIptables(string family, string flavour, string saveTool, string tool)
         {
             var r = NativeRunner.RunChecked(_runner, $"Reading the {family} rules", saveTool, new string[0]);
-            var rs = IptablesParser.Parse(r.StdOut, family == "ip6tables");
-            return new BackendSnapshot { Name = family + "-" + flavour, Tool = tool, Iptables = rs, RawText = r.StdOut, Active = rs.HasRules };
+            return new Snapshot.NetfilterBackend { Name = family + "-" + flavour, Tool = tool, Text = r.StdOut }.ToBackendSnapshot();
         }
 
         public BackendSnapshot ReadUfw()
         {
             var r = NativeRunner.RunChecked(_runner, "Reading the ufw status", "ufw", new[] { "status", "verbose" });
-            var st = UfwParser.Parse(r.StdOut);
-            return new BackendSnapshot { Name = "ufw", Tool = "ufw", Ufw = st, RawText = r.StdOut, Active = st.Active };
+            return new Snapshot.NetfilterBackend { Name = "ufw", Tool = "ufw", Text = r.StdOut }.ToBackendSnapshot();
         }
 
         public BackendSnapshot ReadFirewalld(IReadOnlyList<string> underlay = null)

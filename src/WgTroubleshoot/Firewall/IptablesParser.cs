@@ -16,6 +16,9 @@ namespace WgTroubleshoot.Firewall
         /// <summary>True when any table has a rule or a built-in chain whose policy is not ACCEPT.</summary>
         public bool HasRules => Tables.Values.SelectMany(t => t.Values).Any(c => c.Rules.Count > 0 || (c.IsBase && !string.Equals(c.Policy, "ACCEPT", StringComparison.Ordinal)));
 
+        /// <summary>Every chain of every table, in the order printed.</summary>
+        public IEnumerable<FwChain> AllChains() => Tables.Values.SelectMany(t => t.Values);
+
         public FwChain Chain(string table, string name)
             => Tables.TryGetValue(table, out var t) && t.TryGetValue(name, out var c) ? c : null;
 
@@ -44,6 +47,30 @@ namespace WgTroubleshoot.Firewall
             "TRACE", "AUDIT", "SECMARK", "CONNSECMARK", "CHECKSUM", "SET", "TEE", "IDLETIMER", "LED", "RATEEST", "TPROXY",
         };
 
+        /// <summary>Options that are facts of the rule (or match nothing); any other option is a match the facts do not model.</summary>
+        private static readonly HashSet<string> FactOption = new HashSet<string>
+        {
+            "-s", "--source", "-i", "--in-interface", "-o", "--out-interface", "-m", "--match", "--state", "--ctstate", "--comment",
+            "-c", "-j", "--jump", "-g", "--goto",
+        };
+
+        /// <summary>The verdict fact of a -j/-g target: accept, drop (DROP, REJECT), masquerade, snat, dnat, redirect, return, "jump X", "goto X"; null for LOG.</summary>
+        private static string VerdictOf(string target, bool isGoto)
+        {
+            switch (target)
+            {
+                case "ACCEPT": return "accept";
+                case "DROP": case "REJECT": return "drop";
+                case "MASQUERADE": return "masquerade";
+                case "SNAT": return "snat";
+                case "DNAT": return "dnat";
+                case "REDIRECT": return "redirect";
+                case "RETURN": return "return";
+                case "LOG": return null;
+                default: return (isGoto ? "goto " : "jump ") + target;
+            }
+        }
+
         public static IptablesRuleset Parse(string text, bool ipv6 = false)
         {
             var rs = new IptablesRuleset { IsIPv6 = ipv6 };
@@ -70,7 +97,7 @@ namespace WgTroubleshoot.Firewall
                     var policy = parts.Length > 1 && parts[1] != "-" ? parts[1] : null;
                     table[name] = new FwChain
                     {
-                        Name = name, Table = tableName, Family = ipv6 ? "ip6" : "ip",
+                        Name = name, Table = tableName, Family = ipv6 ? "ip6" : "ip", Source = "iptables",
                         Hook = BuiltIn.Contains(name) && policy != null ? name.ToLowerInvariant() : null,
                         Policy = policy,
                     };
@@ -150,6 +177,7 @@ namespace WgTroubleshoot.Firewall
             {
                 var tok = t[i];
                 if (tok == "!") { negate = true; continue; }
+                if (!FactOption.Contains(tok)) rule.HasOtherMatches = true;
                 switch (tok)
                 {
                     case "-p":
@@ -165,6 +193,7 @@ namespace WgTroubleshoot.Firewall
                     case "-d": case "--destination":
                     {
                         var v = Next();
+                        if (tok == "-s" || tok == "--source") { rule.Saddr = v.Split(','); rule.SaddrNegated = negate; }
                         var r = v == "0.0.0.0/0" || v == "::/0" ? Tri.True : Tri.Maybe;
                         var rr = Neg(r);
                         conds.Add(_ => rr);
@@ -174,6 +203,7 @@ namespace WgTroubleshoot.Firewall
                     {
                         var v = Next();
                         bool n = negate;
+                        rule.Iif = v; rule.IifNegated = n;
                         conds.Add(p => { var r = p.MatchInterface(new[] { v }, false); return n ? r.Not() : r; });
                         break;
                     }
@@ -181,6 +211,7 @@ namespace WgTroubleshoot.Firewall
                     {
                         var v = Next();
                         bool n = negate;
+                        rule.Oif = v; rule.OifNegated = n;
                         conds.Add(p => { var r = p.HasOutInterface ? p.MatchInterface(new[] { v }, true) : Tri.False; return n ? r.Not() : r; });
                         break;
                     }
@@ -212,6 +243,7 @@ namespace WgTroubleshoot.Firewall
                     {
                         var states = Next().Split(',');
                         bool n = negate;
+                        rule.CtState = states.Select(x => x.ToLowerInvariant()).ToArray();
                         conds.Add(p => { var r = TriExtensions.From(states.Contains(p.CtState.ToUpperInvariant())); return n ? r.Not() : r; });
                         break;
                     }
@@ -246,6 +278,7 @@ namespace WgTroubleshoot.Firewall
                     {
                         var target = Next();
                         rule.Target = target;
+                        rule.Verdict = VerdictOf(target, tok == "-g" || tok == "--goto");
                         switch (target)
                         {
                             case "ACCEPT": rule.Action = RuleAction.Accept; break;

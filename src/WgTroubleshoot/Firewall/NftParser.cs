@@ -26,6 +26,9 @@ namespace WgTroubleshoot.Firewall
         /// <summary>Tables this backend answers for: not dormant, not iptables-nft's.</summary>
         public IEnumerable<NftTable> OwnTables => Tables.Where(t => !t.Dormant && !t.ManagedByIptables);
 
+        /// <summary>Every chain of every table (dormant and iptables-nft's included), in the order printed.</summary>
+        public IEnumerable<FwChain> AllChains() => Tables.SelectMany(t => t.Chains);
+
         /// <summary>Base chains of the own tables a probe meets, in the order the kernel runs them.</summary>
         public List<FwChain> BaseChainsFor(Probe probe)
         {
@@ -56,7 +59,7 @@ namespace WgTroubleshoot.Firewall
         private static readonly Regex BlockRe = new Regex(@"^(set|map|flowtable|counter|quota|limit|secmark|synproxy|ct\s+\w+)\s+\S+.*\{", RegexOptions.Compiled);
         private static readonly Regex TypeRe = new Regex(@"^type\s+(\w+)\s+hook\s+(\w+)(?:\s+devices?\s*=?\s*(""[^""]*""|\{[^}]*\}|\S+))?\s+priority\s+([^;]+);", RegexOptions.Compiled);
         private static readonly Regex PolicyRe = new Regex(@"policy\s+(\w+)\s*;", RegexOptions.Compiled);
-        private static readonly Regex HandleRe = new Regex(@"\s+#\s*handle\s+\d+\s*$", RegexOptions.Compiled);
+        private static readonly Regex HandleRe = new Regex(@"\s+#\s*handle\s+(\d+)\s*$", RegexOptions.Compiled);
         private static readonly Regex ManagedRe = new Regex(@"table\s+(\w+)\s+(\S+)\s+is managed by iptables-nft", RegexOptions.Compiled);
         private static readonly string[] XtablesTables = { "filter", "nat", "mangle", "raw", "security" };
         private static readonly string[] XtablesChains = { "INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING" };
@@ -75,9 +78,12 @@ namespace WgTroubleshoot.Firewall
             FwChain chain = null;
             int skipDepth = 0;
             var pending = new StringBuilder();
+            string handle = null;
             foreach (var raw in lines)
             {
-                var line = HandleRe.Replace(raw.Trim(), "");
+                var trimmed = raw.Trim();
+                var hm = HandleRe.Match(trimmed);
+                var line = hm.Success ? trimmed.Substring(0, hm.Index) : trimmed;
                 if (line.Length == 0 || line.StartsWith("#", StringComparison.Ordinal)) continue;
                 if (skipDepth > 0)
                 {
@@ -101,7 +107,7 @@ namespace WgTroubleshoot.Firewall
                     var cm = ChainRe.Match(line);
                     if (cm.Success)
                     {
-                        chain = new FwChain { Name = Unquote(cm.Groups[1].Value), Table = table.Family + " " + table.Name, Family = table.Family };
+                        chain = new FwChain { Name = Unquote(cm.Groups[1].Value), Table = table.Family + " " + table.Name, Family = table.Family, Source = "nft" };
                         table.Chains.Add(chain);
                         continue;
                     }
@@ -115,9 +121,12 @@ namespace WgTroubleshoot.Firewall
                 if (pending.Length == 0 && line == "}") { chain = null; continue; }
                 if (pending.Length > 0) pending.Append(' ');
                 pending.Append(line);
+                if (hm.Success) handle = hm.Groups[1].Value;
                 var full = pending.ToString();
                 if (BraceBalance(full) > 0) continue; // an anonymous set wrapped over several lines
                 pending.Clear();
+                var ruleHandle = handle;
+                handle = null;
                 if (full.StartsWith("type ", StringComparison.Ordinal))
                 {
                     var t = TypeRe.Match(full);
@@ -140,6 +149,7 @@ namespace WgTroubleshoot.Firewall
                 }
                 if (full.StartsWith("comment ", StringComparison.Ordinal) || full.StartsWith("devices ", StringComparison.Ordinal)) continue;
                 var rule = ParseRule(full);
+                rule.Handle = ruleHandle;
                 rule.Chain = chain;
                 chain.Rules.Add(rule);
             }
@@ -285,7 +295,11 @@ namespace WgTroubleshoot.Firewall
                 if (i < t.Count && Relations.Contains(t[i])) relation = t[i++];
                 return i < t.Count ? t[i++] : "";
             }
-            Tri Apply(string relation, Tri eq) => relation == "!=" || relation == "ne" ? eq.Not() : eq;
+            Tri Apply(string relation, Tri eq) => Negated(relation) ? eq.Not() : eq;
+            // The structured facts stop at the verdict: what follows it (NAT options, a comment) matches nothing.
+            bool final = false;
+            void Other() { if (!final) rule.HasOtherMatches = true; }
+            void Verdict(string v) { if (!final) { rule.Verdict = v; final = true; } }
 
             while (i < t.Count)
             {
@@ -306,50 +320,57 @@ namespace WgTroubleshoot.Firewall
                         continue;
                     case "limit":
                         conds.Add(_ => Tri.Maybe);
+                        Other();
                         i++;
                         while (i < t.Count && (t[i] == "rate" || t[i] == "over")) i++;
                         i++; // the rate
                         if (Peek(0) == "burst") i += 3;
                         continue;
-                    case "accept": rule.Action = RuleAction.Accept; i++; continue;
-                    case "drop": rule.Action = RuleAction.Drop; i++; continue;
+                    case "accept": rule.Action = RuleAction.Accept; Verdict(tok); i++; continue;
+                    case "drop": rule.Action = RuleAction.Drop; Verdict(tok); i++; continue;
                     case "reject":
                         rule.Action = RuleAction.Reject;
+                        Verdict("drop");
                         i++;
                         if (Peek(0) == "with") { while (i < t.Count && t[i] != "comment") i++; }
                         continue;
-                    case "return": rule.Action = RuleAction.Return; i++; continue;
-                    case "continue": i++; continue;
+                    case "return": rule.Action = RuleAction.Return; Verdict(tok); i++; continue;
+                    case "continue": Other(); i++; continue;
                     case "jump":
                     case "goto":
                         rule.Action = tok == "jump" ? RuleAction.Jump : RuleAction.Goto;
                         rule.Target = Peek(1) != null ? Unquote(Peek(1)) : null;
+                        Verdict(tok + " " + rule.Target);
                         i += 2;
                         continue;
                     case "queue":
                         rule.Action = RuleAction.Unknown;
+                        Other();
                         while (i < t.Count && t[i] != "comment") i++;
                         continue;
                     case "ct":
                     {
                         var field = Peek(1);
-                        if (Peek(2) == "set") { i += 4; continue; }
+                        if (Peek(2) == "set") { Other(); i += 4; continue; }
                         i += 2;
                         var v = ReadValue(out var rel);
                         if (field == "state")
                         {
                             var states = SplitValues(v);
                             conds.Add(p => Apply(rel, TriExtensions.From(states.Contains(p.CtState))));
+                            if (!final) rule.CtState = states.ToArray();
                         }
-                        else conds.Add(_ => Tri.Maybe);
+                        else { conds.Add(_ => Tri.Maybe); Other(); }
                         continue;
                     }
                     case "meta":
                     {
                         var field = Peek(1);
-                        if (Peek(2) == "set") { i += 4; continue; }
+                        if (Peek(2) == "set") { Other(); i += 4; continue; }
                         i += 2;
-                        AddMetaCondition(field, conds, ReadValue(out var rel), rel, Apply);
+                        var v = ReadValue(out var rel);
+                        AddMetaCondition(field, conds, v, rel, Apply);
+                        if (field != "nfproto" && !final && !InterfaceFact(rule, field, v, rel)) Other();
                         continue;
                     }
                     case "iifname":
@@ -358,7 +379,9 @@ namespace WgTroubleshoot.Firewall
                     case "oif":
                     {
                         i++;
-                        AddMetaCondition(tok, conds, ReadValue(out var rel), rel, Apply);
+                        var v = ReadValue(out var rel);
+                        AddMetaCondition(tok, conds, v, rel, Apply);
+                        if (!final) InterfaceFact(rule, tok, v, rel);
                         continue;
                     }
                     case "ip":
@@ -376,6 +399,8 @@ namespace WgTroubleshoot.Firewall
                         }
                         else if ((field == "saddr" || field == "daddr") && (v == "0.0.0.0/0" || v == "::/0")) conds.Add(_ => Apply(rel, Tri.True));
                         else conds.Add(_ => Tri.Maybe);
+                        if (field != "saddr") Other();
+                        else if (!final) { rule.Saddr = SplitValues(v).ToArray(); rule.SaddrNegated = Negated(rel); }
                         continue;
                     }
                     case "icmp":
@@ -383,6 +408,7 @@ namespace WgTroubleshoot.Firewall
                     {
                         var proto = tok == "icmp" ? "icmp" : "icmpv6";
                         conds.Add(p => p.MatchProtocol(new[] { proto }));
+                        Other();
                         i += 2;
                         ReadValue(out _);
                         continue;
@@ -401,11 +427,13 @@ namespace WgTroubleshoot.Firewall
                         else if (result == "type" && values.All(x => x == "broadcast" || x == "multicast" || x == "anycast")) eq = Tri.False;
                         else eq = Tri.Maybe;
                         conds.Add(_ => Apply(rel, eq));
+                        Other();
                         continue;
                     }
                     default:
                         if (L4Keywords.Contains(tok))
                         {
+                            Other();
                             var field = Peek(1);
                             i += 2;
                             var v = ReadValue(out var rel);
@@ -434,11 +462,13 @@ namespace WgTroubleshoot.Firewall
                         if (tok == "masquerade" || tok == "notrack" || tok == "snat" || tok == "dnat" || tok == "redirect")
                         {
                             // Statements of other chain types; nothing to match here.
+                            if (tok == "notrack") Other(); else Verdict(tok);
                             while (i < t.Count && t[i] != "comment") i++;
                             continue;
                         }
                         // Not understood (named sets, socket, rt, xt compat ...): never assume it matches.
                         conds.Add(_ => Tri.Maybe);
+                        Other();
                         i++;
                         continue;
                 }
@@ -455,6 +485,20 @@ namespace WgTroubleshoot.Firewall
                 return r;
             };
             return rule;
+        }
+
+        private static bool Negated(string rel) => rel == "!=" || rel == "ne";
+
+        /// <summary>Records an iifname/oifname (iif/oif) match in the rule's facts; false for any other field.</summary>
+        private static bool InterfaceFact(FwRule rule, string field, string value, string rel)
+        {
+            var name = Unquote(value);
+            switch (field)
+            {
+                case "iifname": case "iif": rule.Iif = name; rule.IifNegated = Negated(rel); return true;
+                case "oifname": case "oif": rule.Oif = name; rule.OifNegated = Negated(rel); return true;
+                default: return false;
+            }
         }
 
         /// <summary>"&lt; 1024" and friends as a port range; null for equality and inequality.</summary>

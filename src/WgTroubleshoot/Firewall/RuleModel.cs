@@ -61,8 +61,10 @@ namespace WgTroubleshoot.Firewall
             return hits == candidates.Count ? Tri.True : Tri.Maybe;
         }
 
+        /// <summary>nft "ens*" and iptables "ens+" wildcards; exact names otherwise; false when either is null.</summary>
         public static bool NameMatches(string pattern, string name)
         {
+            if (pattern == null || name == null) return false;
             if (pattern.EndsWith("*", StringComparison.Ordinal) || pattern.EndsWith("+", StringComparison.Ordinal))
                 return name.StartsWith(pattern.Substring(0, pattern.Length - 1), StringComparison.Ordinal);
             return string.Equals(pattern, name, StringComparison.Ordinal);
@@ -116,7 +118,11 @@ namespace WgTroubleshoot.Firewall
 
     public enum RuleAction { None, Accept, Drop, Reject, Jump, Goto, Return, Unknown }
 
-    /// <summary>One rule: its text (the evidence shown to the user), its match, and what it does when it matches.</summary>
+    /// <summary>
+    /// One rule: its text (the evidence shown to the user), its match, and what it does when it matches. Besides the
+    /// match the chain walker evaluates, the parser records the rule's structured facts (interfaces, source prefixes,
+    /// ct state, verdict including NAT statements) that the NAT, forward and repair code reads.
+    /// </summary>
     public sealed class FwRule
     {
         public string Text { get; set; }
@@ -128,6 +134,33 @@ namespace WgTroubleshoot.Firewall
         /// <summary>True when the rule tests the destination port (so an accept of it is about "the port").</summary>
         public bool TestsPort { get; set; }
         public FwChain Chain { get; set; }
+        /// <summary>nft's handle (`nft -a` listings); null when the text has none.</summary>
+        public string Handle { get; set; }
+
+        /// <summary>The input interface the rule names (nft wildcard "wg*", iptables "wg+", or an nft set as written); null when none.</summary>
+        public string Iif { get; set; }
+        public bool IifNegated { get; set; }
+        public string Oif { get; set; }
+        public bool OifNegated { get; set; }
+        /// <summary>Source prefixes (several for an nft set); null when the rule has no source match.</summary>
+        public string[] Saddr { get; set; }
+        public bool SaddrNegated { get; set; }
+        /// <summary>ct state values in lower case (established, related, new...); null when none.</summary>
+        public string[] CtState { get; set; }
+        /// <summary>
+        /// accept, drop (also for reject), masquerade, snat, dnat, redirect, return, "jump X", "goto X"; null when the
+        /// rule only counts, logs or changes packets.
+        /// </summary>
+        public string Verdict { get; set; }
+        /// <summary>True when the rule matches on something the facts above do not model (ports, protocols, destinations...).</summary>
+        public bool HasOtherMatches { get; set; }
+
+        /// <summary>True for a masquerade or snat rule.</summary>
+        public bool IsSourceNat => Verdict == "masquerade" || Verdict == "snat";
+
+        /// <summary>True when a source match names a prefix that contains <paramref name="subnet"/> (not negated).</summary>
+        public bool SaddrCovers(string subnet)
+            => Saddr != null && !SaddrNegated && Saddr.Any(p => Config.IpPrefix.Covers(p, subnet));
     }
 
     public sealed class FwChain
@@ -144,6 +177,8 @@ namespace WgTroubleshoot.Firewall
         /// <summary>The policy of a base chain: accept or drop; null for a regular chain.</summary>
         public string Policy { get; set; }
         public string Type { get; set; } = "filter";
+        /// <summary>"nft" or "iptables": the syntax the chain was read from.</summary>
+        public string Source { get; set; }
         /// <summary>How the policy is named as evidence; defaults to "policy drop of chain input (inet filter)".</summary>
         public string PolicyText { get; set; }
         public bool IsBase => Hook != null;
@@ -151,6 +186,12 @@ namespace WgTroubleshoot.Firewall
 
         public string Describe() => $"chain {Name} ({Table})";
         public override string ToString() => Describe();
+
+        /// <summary>"nft ip nat postrouting", "iptables ip nat POSTROUTING": how the NAT and forward evidence names the chain.</summary>
+        public string Label => Source == "nft" ? $"nft {Table} {Name}" : $"{Source} {Family} {Table} {Name}";
+
+        /// <summary>The policy in lower case (iptables prints ACCEPT/DROP); null for a regular chain.</summary>
+        public string PolicyName => Policy?.ToLowerInvariant();
     }
 
     /// <summary>The verdict of one walk through every base chain a packet meets.</summary>

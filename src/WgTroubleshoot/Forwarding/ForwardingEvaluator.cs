@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using WgTroubleshoot.Config;
 using WgTroubleshoot.Firewall;
 using WgTroubleshoot.Native;
 
@@ -19,7 +20,8 @@ namespace WgTroubleshoot.Forwarding
         public string SrcValidMark { get; set; }
         public string Uplink { get; set; }
         public string Uplink6 { get; set; }
-        public List<NfChain> Chains { get; set; } = new List<NfChain>();
+        /// <summary>The chains of the host's one netfilter parse (<see cref="Snapshot.NetfilterState.NatForward()"/>).</summary>
+        public List<FwChain> Chains { get; set; } = new List<FwChain>();
         public bool UfwEnabled { get; set; }
         public string UfwForwardPolicy { get; set; }
         public List<string> Notes { get; set; } = new List<string>();
@@ -112,22 +114,22 @@ namespace WgTroubleshoot.Forwarding
             return s;
         }
 
-        private static bool SaddrOk(NfRule r, string subnet)
+        private static bool SaddrOk(FwRule r, string subnet)
         {
             if (r.Saddr == null) return true;
-            if (r.SaddrNegated) return subnet != null && !r.Saddr.Any(p => NatForwardRules.PrefixCovers(p, subnet) || NatForwardRules.PrefixCovers(subnet, p));
-            return subnet != null && r.Saddr.Any(p => NatForwardRules.PrefixCovers(p, subnet));
+            if (r.SaddrNegated) return subnet != null && !r.Saddr.Any(p => IpPrefix.Covers(p, subnet) || IpPrefix.Covers(subnet, p));
+            return subnet != null && r.SaddrCovers(subnet);
         }
 
         private static bool IfOk(string pattern, bool negated, string name)
         {
             if (pattern == null) return true;
             if (name == null) return false;
-            return negated ? !NatForwardRules.InterfaceMatches(pattern, name) : NatForwardRules.InterfaceMatches(pattern, name);
+            return Probe.NameMatches(pattern, name) != negated;
         }
 
         /// <summary>The first masquerade/snat rule in a postrouting chain that covers every subnet out of the uplink.</summary>
-        public static Tuple<string, NfRule> FindMasquerade(IEnumerable<NfChain> chains, IList<string> subnets, string uplink)
+        public static Tuple<string, FwRule> FindMasquerade(IEnumerable<FwChain> chains, IList<string> subnets, string uplink)
         {
             foreach (var c in chains)
             {
@@ -135,10 +137,10 @@ namespace WgTroubleshoot.Forwarding
                 if (!post) continue;
                 foreach (var r in c.Rules)
                 {
-                    if (r.Verdict != "masquerade" && r.Verdict != "snat") continue;
+                    if (!r.IsSourceNat) continue;
                     if (!IfOk(r.Oif, r.OifNegated, uplink) || r.Iif != null) continue;
                     if (!subnets.All(sn => SaddrOk(r, sn))) continue;
-                    return Tuple.Create(c.ToString(), r);
+                    return Tuple.Create(c.Label, r);
                 }
             }
             return null;
@@ -149,7 +151,7 @@ namespace WgTroubleshoot.Forwarding
         /// (uplink to tunnel, ct established); returns what drops either, or null. Rules with matches this
         /// reader does not model are passed over; jumps are not followed.
         /// </summary>
-        public static string FindForwardBlock(IEnumerable<NfChain> chains, string wg, string uplink, string subnet)
+        public static string FindForwardBlock(IEnumerable<FwChain> chains, string wg, string uplink, string subnet)
         {
             foreach (var c in chains)
             {
@@ -157,15 +159,15 @@ namespace WgTroubleshoot.Forwarding
                 if (!fwd) continue;
                 var outVerdict = Walk(c, wg, uplink, subnet, reply: false, out var outRule);
                 if (outVerdict == "drop")
-                    return $"{c} drops new packets from {wg}" + (outRule != null ? " (rule: " + outRule.Text + ")" : $" (policy {c.Policy}, no accept for iifname {wg})");
+                    return $"{c.Label} drops new packets from {wg}" + (outRule != null ? " (rule: " + outRule.Text + ")" : $" (policy {c.PolicyName}, no accept for iifname {wg})");
                 var backVerdict = Walk(c, uplink, wg, null, reply: true, out var backRule);
                 if (backVerdict == "drop")
-                    return $"{c} drops the replies to {wg}" + (backRule != null ? " (rule: " + backRule.Text + ")" : $" (policy {c.Policy}, no accept for oifname {wg} or ct state established)");
+                    return $"{c.Label} drops the replies to {wg}" + (backRule != null ? " (rule: " + backRule.Text + ")" : $" (policy {c.PolicyName}, no accept for oifname {wg} or ct state established)");
             }
             return null;
         }
 
-        private static string Walk(NfChain c, string iif, string oif, string subnet, bool reply, out NfRule decided)
+        private static string Walk(FwChain c, string iif, string oif, string subnet, bool reply, out FwRule decided)
         {
             decided = null;
             foreach (var r in c.Rules)
@@ -178,7 +180,7 @@ namespace WgTroubleshoot.Forwarding
                 if (r.Verdict == "accept" || r.Verdict == "drop") { decided = r; return r.Verdict; }
                 if (r.Verdict == "return") break;
             }
-            return c.Policy ?? "accept";
+            return c.PolicyName ?? "accept";
         }
     }
 
@@ -234,7 +236,7 @@ namespace WgTroubleshoot.Forwarding
             var f = new ForwardingFacts { Interface = iface };
             foreach (var a in addresses ?? Enumerable.Empty<string>())
             {
-                var n = NatForwardRules.NetworkOf(a);
+                var n = IpPrefix.NetworkOf(a);
                 if (n != null && n.StartsWith("fe80:", StringComparison.OrdinalIgnoreCase)) continue; // link-local: never routed
                 if (n != null && !f.TunnelSubnets.Contains(n)) f.TunnelSubnets.Add(n);
             }

@@ -168,7 +168,7 @@ namespace WgTroubleshoot.Forwarding
             {
                 var r = _runner.Run("nft", new[] { "list", "table", rules.Table.Split(' ')[0], rules.Table.Split(' ')[1] });
                 if (!r.Success) return false;
-                var chains = NatForwardRules.ParseNft(r.StdOut);
+                var chains = NftParser.Parse(r.StdOut).AllChains();
                 return ForwardingEvaluator.FindMasquerade(chains, subnets, uplink) != null;
             }
             return rules.Check.All(c => _runner.Run(c[0], c.Skip(1)).Success);

@@ -182,8 +182,8 @@ namespace WgTroubleshoot.Liveness
 
         private static string Norm(string p)
         {
-            var c = Cidr.TryParse(p);
-            return c == null ? p.Trim() : c.Address + "/" + c.Length.ToString(CultureInfo.InvariantCulture);
+            var c = TunnelProbe.ParsePrefix(p);
+            return c == null ? p.Trim() : c.ToString();
         }
     }
 

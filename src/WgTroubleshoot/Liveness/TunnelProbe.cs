@@ -125,21 +125,21 @@ namespace WgTroubleshoot.Liveness
         /// </summary>
         public static IPAddress ChooseTarget(IEnumerable<string> allowedIps, IEnumerable<string> ownAddresses)
         {
-            var allowed = (allowedIps ?? Enumerable.Empty<string>()).Select(Cidr.TryParse).Where(c => c != null).ToList();
-            var own = (ownAddresses ?? Enumerable.Empty<string>()).Select(Cidr.TryParse).Where(c => c != null).ToList();
+            var allowed = (allowedIps ?? Enumerable.Empty<string>()).Select(ParsePrefix).Where(c => c != null).ToList();
+            var own = (ownAddresses ?? Enumerable.Empty<string>()).Select(ParsePrefix).Where(c => c != null).ToList();
             bool IsOwn(IPAddress a) => own.Any(o => o.Address.Equals(a));
-            foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
+            foreach (var v6 in new[] { false, true })
             {
-                var fam = allowed.Where(c => c.Address.AddressFamily == family).ToList();
+                var fam = allowed.Where(c => c.IsV6 == v6).ToList();
                 foreach (var c in fam.Where(c => c.IsHost))
                     if (!IsOwn(c.Address)) return c.Address;
-                foreach (var o in own.Where(o => o.Address.AddressFamily == family && !o.IsHost))
+                foreach (var o in own.Where(o => o.IsV6 == v6 && !o.IsHost))
                 {
                     var first = o.FirstHost();
                     if (first == null || IsOwn(first)) continue;
                     if (fam.Any(c => c.Contains(first))) return first;
                 }
-                int narrowEnough = family == AddressFamily.InterNetwork ? 8 : 16;
+                int narrowEnough = v6 ? 16 : 8;
                 foreach (var c in fam.Where(c => !c.IsHost && c.Length >= narrowEnough))
                 {
                     var first = c.FirstHost();
@@ -148,6 +148,9 @@ namespace WgTroubleshoot.Liveness
             }
             return null;
         }
+
+        /// <summary>An AllowedIPs entry or an interface address as a prefix; null when it is none.</summary>
+        internal static Config.IpPrefix ParsePrefix(string text) => Config.IpPrefix.Parse(text?.Trim());
 
         /// <summary>The device an `ip route get` answer names ("192.0.2.1 dev wg0 src 192.0.2.2 uid 0"); null when none.</summary>
         public static string RouteDevice(string ipRouteGetOutput)
@@ -270,49 +273,6 @@ namespace WgTroubleshoot.Liveness
                 r.NotSentReason = "sending failed: " + ex.Message;
                 return null;
             }
-        }
-    }
-
-    /// <summary>An address with a prefix length (an AllowedIPs entry or an interface address).</summary>
-    internal sealed class Cidr
-    {
-        public IPAddress Address;
-        public int Length;
-        private int Max => Address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
-        public bool IsHost => Length == Max;
-
-        public static Cidr TryParse(string text)
-        {
-            if (string.IsNullOrWhiteSpace(text)) return null;
-            var parts = text.Trim().Split('/');
-            if (!IPAddress.TryParse(parts[0], out var a)) return null;
-            if (a.AddressFamily != AddressFamily.InterNetwork && a.AddressFamily != AddressFamily.InterNetworkV6) return null;
-            int max = a.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
-            int len = max;
-            if (parts.Length > 1 && (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out len) || len > max)) return null;
-            return new Cidr { Address = a, Length = len };
-        }
-
-        public bool Contains(IPAddress a)
-        {
-            if (a.AddressFamily != Address.AddressFamily) return false;
-            var x = Address.GetAddressBytes(); var y = a.GetAddressBytes();
-            for (int bit = 0; bit < Length; bit++)
-            {
-                int mask = 0x80 >> (bit % 8);
-                if ((x[bit / 8] & mask) != (y[bit / 8] & mask)) return false;
-            }
-            return true;
-        }
-
-        /// <summary>The network address plus one; null for prefixes with no room for it.</summary>
-        public IPAddress FirstHost()
-        {
-            if (Length >= Max - 1) return null;
-            var b = Address.GetAddressBytes();
-            for (int bit = Length; bit < Max; bit++) b[bit / 8] &= (byte)~(0x80 >> (bit % 8));
-            b[b.Length - 1] |= 1;
-            return new IPAddress(b);
         }
     }
 }

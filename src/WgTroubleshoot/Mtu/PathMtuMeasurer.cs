@@ -74,21 +74,9 @@ namespace WgTroubleshoot.Mtu
         {
             foreach (var p in allowedIps ?? Enumerable.Empty<string>())
             {
-                var parts = p.Trim().Split('/');
-                if (!IPAddress.TryParse(parts[0], out var addr)) continue;
-                var bytes = addr.GetAddressBytes();
-                int max = bytes.Length * 8;
-                int len = max;
-                if (parts.Length > 1 && !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out len)) continue;
-                if (len <= 0 || len > max) continue;
-                if (len >= max - 1) return addr;
-                for (int bit = len; bit < max; bit++) bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
-                for (int i = bytes.Length - 1; i >= 0; i--)
-                {
-                    if (bytes[i] < 255) { bytes[i]++; break; }
-                    bytes[i] = 0;
-                }
-                return new IPAddress(bytes);
+                var prefix = Config.IpPrefix.Parse(p?.Trim());
+                if (prefix == null || prefix.Length == 0) continue;
+                return prefix.FirstHost() ?? prefix.Address;
             }
             return null;
         }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
+using WgTroubleshoot.Firewall;
 
 namespace WgTroubleshoot.PathFaults
 {
@@ -201,45 +202,17 @@ namespace WgTroubleshoot.PathFaults
             return Regex.Replace(s, @"\s+", " ").Trim();
         }
 
-        /// <summary>True when the live ruleset has the rule: iptables-save text of the tool's family and flavour, or `nft list ruleset`.</summary>
-        public static bool IsPresent(HookRule rule, string iptablesSave, string nftRuleset)
+        /// <summary>
+        /// True when the live ruleset has the rule: <paramref name="chains"/> are the parsed chains of the backend the
+        /// rule's tool writes to (`nft list ruleset`, or iptables-save of the tool's family and flavour).
+        /// </summary>
+        public static bool IsPresent(HookRule rule, IEnumerable<FwChain> chains)
         {
-            if (rule.IsNft) return NftRules(nftRuleset, rule.Table, rule.Chain).Any(r => r == rule.Spec || r.Contains(rule.Spec));
-            var want = rule.Spec.Split(new[] { ' ' }, StringSplitOptions.None);
-            string table = null;
-            foreach (var raw in (iptablesSave ?? "").Replace("\r", "").Split('\n'))
-            {
-                var line = raw.Trim();
-                if (line.StartsWith("*", StringComparison.Ordinal)) { table = line.Substring(1); continue; }
-                if (table != rule.Table || !line.StartsWith("-A " + rule.Chain + " ", StringComparison.Ordinal)) continue;
-                var tokens = line.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries).Skip(2).ToList();
-                var have = NormalizeIptablesSpec(tokens);
-                var wantPairs = NormalizeIptablesSpec(rule.Spec.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries));
-                if (wantPairs.All(have.Contains)) return true;
-            }
-            return false;
-        }
-
-        /// <summary>The normalized rule lines of one chain of `nft list ruleset`.</summary>
-        public static List<string> NftRules(string ruleset, string familyTable, string chain)
-        {
-            var rules = new List<string>();
-            string table = null, current = null;
-            int depth = 0;
-            foreach (var raw in (ruleset ?? "").Replace("\r", "").Split('\n'))
-            {
-                var line = raw.Trim();
-                if (line.Length == 0) continue;
-                var tm = Regex.Match(line, @"^table\s+(\w+)\s+(""[^""]+""|\S+)\s*\{");
-                if (tm.Success && depth == 0) { table = tm.Groups[1].Value + " " + tm.Groups[2].Value.Trim('"'); depth = 1; continue; }
-                var cm = Regex.Match(line, @"^chain\s+(""[^""]+""|\S+)\s*\{");
-                if (cm.Success && depth == 1) { current = cm.Groups[1].Value.Trim('"'); depth = 2; continue; }
-                if (line.EndsWith("{", StringComparison.Ordinal)) { depth++; continue; }
-                if (line == "}") { depth--; if (depth == 1) current = null; if (depth == 0) table = null; continue; }
-                if (depth == 2 && table == familyTable && current == chain && !line.StartsWith("type ", StringComparison.Ordinal) && !line.StartsWith("policy ", StringComparison.Ordinal))
-                    rules.Add(NormalizeNft(line));
-            }
-            return rules;
+            var chain = (chains ?? Enumerable.Empty<FwChain>()).FirstOrDefault(c => c.Table == rule.Table && c.Name == rule.Chain);
+            if (chain == null) return false;
+            if (rule.IsNft) return chain.Rules.Select(r => NormalizeNft(r.Text)).Any(r => r == rule.Spec || r.Contains(rule.Spec));
+            var wantPairs = NormalizeIptablesSpec(rule.Spec.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries));
+            return chain.Rules.Any(r => wantPairs.All(NormalizeIptablesSpec(r.Text.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries).Skip(2).ToList()).Contains));
         }
     }
 }

@@ -50,7 +50,7 @@ namespace WgTroubleshoot.PathFaults
         {
             var all = rules.Where(r => r.Sees(v6)).ToList();
             var list = all.Where(r => r.ToPathMtu).ToList();
-            bool Names(string pattern) => !pattern.StartsWith("!", StringComparison.Ordinal) && NatForwardRules.InterfaceMatches(pattern, wg);
+            bool Names(string pattern) => !pattern.StartsWith("!", StringComparison.Ordinal) && Probe.NameMatches(pattern, wg);
             bool In(MssClampRule r) => r.Out == null && (r.In == null || Names(r.In));
             bool Out(MssClampRule r) => r.In == null && (r.Out == null || Names(r.Out));
             bool fixedOk = !mss.HasValue || all.Any(r => !r.ToPathMtu && r.SetMss.HasValue && r.SetMss.Value <= mss.Value && In(r));

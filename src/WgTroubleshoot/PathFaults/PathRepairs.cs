@@ -347,9 +347,7 @@ namespace WgTroubleshoot.PathFaults
             var config = Lint.LintFile.Read(path).Config;
             var skipped = new List<string>();
             var rules = HookRules.Parse(config.PostUp, f.Interface, skipped);
-            var nf = new Snapshot.NetfilterState();
-            foreach (var b in new FirewallInspector(runner).ReadAll())
-                nf.Backends.Add(new Snapshot.NetfilterBackend { Name = b.Name, Tool = b.Tool, Text = b.RawText });
+            var nf = Snapshot.NetfilterState.FromParsed(new FirewallInspector(runner).ReadAll());
             var tx = new Tx(ctx, "Re-apply the PostUp rules of " + f.Interface);
             var notes = new List<string>();
             foreach (var r in rules.Where(r => !Checks.HookRulesCheck.Present(nf, r)))

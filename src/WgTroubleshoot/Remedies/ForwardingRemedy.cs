@@ -33,7 +33,7 @@ namespace WgTroubleshoot.Remedies
                     devices.Count == 0 ? "No WireGuard interface exists here to masquerade for." : "Several WireGuard interfaces exist: name one with -Interface.", ifaceName);
             reader.AddLinkDetails(devices);
             var iface = devices[0].Interface;
-            var subnets = iface.Addresses.Select(NatForwardRules.NetworkOf)
+            var subnets = iface.Addresses.Select(Config.IpPrefix.NetworkOf)
                 .Where(n => n != null && !n.StartsWith("fe80:", System.StringComparison.OrdinalIgnoreCase) && (ipv6 || n.IndexOf(':') < 0))
                 .Distinct().ToList();
             if (subnets.Count == 0)

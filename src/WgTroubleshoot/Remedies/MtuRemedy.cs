@@ -54,7 +54,7 @@ namespace WgTroubleshoot.Remedies
             foreach (var prefix in dev.Peers.SelectMany(p => p.AllowedIPs ?? new string[0]).Distinct(StringComparer.OrdinalIgnoreCase))
             {
                 if (string.IsNullOrWhiteSpace(prefix) || prefix.EndsWith("/0", StringComparison.Ordinal)) continue;
-                if (Liveness.Cidr.TryParse(prefix) == null || !System.Text.RegularExpressions.Regex.IsMatch(prefix, "^[0-9A-Fa-f:./]+$")) continue;
+                if (Liveness.TunnelProbe.ParsePrefix(prefix) == null || !System.Text.RegularExpressions.Regex.IsMatch(prefix, "^[0-9A-Fa-f:./]+$")) continue;
                 var fam = prefix.Contains(":") ? "-6" : "-4";
                 var r = ctx.Runner.Run("ip", new[] { fam, "route", "show", "exact", prefix });
                 if (r.Success && r.StdOut.Trim().Length == 0) result.Add(prefix);

@@ -24,7 +24,6 @@ namespace WgTroubleshoot.Remedies
     /// </summary>
     public static class NatRewriteRemedy
     {
-        private static readonly Regex NftHandle = new Regex(@"\s*#\s*handle\s+(\d+)\s*$", RegexOptions.Compiled);
         private static readonly Regex Name = new Regex(@"^[A-Za-z0-9_.-]{1,64}$", RegexOptions.Compiled);
         private static readonly Regex Separators = new Regex(@"(;|&&|\|\|)", RegexOptions.Compiled);
         private static readonly Regex IptablesTool = new Regex(@"(^|[\s/])ip6?tables(-nft|-legacy)?\s", RegexOptions.Compiled);
@@ -71,7 +70,7 @@ namespace WgTroubleshoot.Remedies
             }
             // iptables, both flavours (IPv4: the check judges the IPv4 subnets)
             foreach (var b in new FirewallInspector(runner).ReadAll().Where(b => b.RawText != null && b.Iptables != null && !b.Iptables.IsIPv6))
-                foreach (var m in FindIptables(b.RawText, subnets, wrongOif))
+                foreach (var m in FindIptables(b.Iptables, subnets, wrongOif))
                 {
                     var spec = m.Spec.Select(t => t).ToArray();
                     spec[m.OifIndex] = uplink;
@@ -115,7 +114,7 @@ namespace WgTroubleshoot.Remedies
             if (devices.Count != 1)
                 throw new WgException(ErrorIds.InterfaceNotFound, ErrorCategory.ObjectNotFound, $"{iface} is not a live WireGuard interface.", iface);
             reader.AddLinkDetails(devices);
-            return devices[0].Interface.Addresses.Select(NatForwardRules.NetworkOf).Where(n => n != null && n.IndexOf(':') < 0).Distinct().ToList();
+            return devices[0].Interface.Addresses.Select(IpPrefix.NetworkOf).Where(n => n != null && n.IndexOf(':') < 0).Distinct().ToList();
         }
 
         /// <summary>The steps of the rewrite through the one transaction: each offered to ShouldProcess, the privilege checked before the first.</summary>
@@ -157,47 +156,11 @@ namespace WgTroubleshoot.Remedies
         public static List<NftMatch> FindNft(string listing, IList<string> subnets, string wrongOif)
         {
             var found = new List<NftMatch>();
-            string family = null, table = null, chain = null, hook = null;
-            int depth = 0;
-            foreach (var raw in (listing ?? "").Replace("\r", "").Split('\n'))
-            {
-                var line = raw.Trim();
-                if (line.Length == 0 || line.StartsWith("#", StringComparison.Ordinal)) continue;
-                var handle = NftHandle.Match(line);
-                var body = handle.Success ? line.Substring(0, handle.Index).Trim() : line;
-                if (depth == 0 && body.StartsWith("table ", StringComparison.Ordinal))
-                {
-                    var p = body.TrimEnd('{').Trim().Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
-                    family = p.Length >= 3 ? p[1] : "ip"; table = p.Length >= 3 ? p[2] : p[1];
-                    depth = 1;
-                    continue;
-                }
-                if (depth == 1 && body.StartsWith("chain ", StringComparison.Ordinal) && body.EndsWith("{", StringComparison.Ordinal))
-                {
-                    chain = body.Substring(6).TrimEnd('{').Trim(); hook = null; depth = 2;
-                    continue;
-                }
-                int delta = body.Count(c => c == '{') - body.Count(c => c == '}');
-                if (depth == 2 && chain != null && delta == 0)
-                {
-                    if (body.StartsWith("type ", StringComparison.Ordinal))
-                    {
-                        var m = Regex.Match(body, @"\bhook\s+(\w+)");
-                        if (m.Success) hook = m.Groups[1].Value;
-                        continue;
-                    }
-                    if (hook == "postrouting" && handle.Success && !IptablesNftTable(family, table, chain))
-                    {
-                        var r = NatForwardRules.ParseNftRule(body);
-                        if (IsWrongMasquerade(r, subnets, wrongOif) && Name.IsMatch(family) && Name.IsMatch(table) && Name.IsMatch(chain))
-                            found.Add(new NftMatch { Family = family, Table = table, Chain = chain, Handle = handle.Groups[1].Value, Text = body });
-                    }
-                    continue;
-                }
-                depth += delta;
-                if (depth < 2) { chain = null; hook = null; }
-                if (depth < 1) { depth = 0; family = table = null; }
-            }
+            foreach (var t in NftParser.Parse(listing ?? "").Tables)
+                foreach (var ch in t.Chains.Where(c => c.Hook == "postrouting" && !IptablesNftTable(t.Family, t.Name, c.Name)))
+                    foreach (var r in ch.Rules)
+                        if (r.Handle != null && IsWrongMasquerade(r, subnets, wrongOif) && Name.IsMatch(t.Family) && Name.IsMatch(t.Name) && Name.IsMatch(ch.Name))
+                            found.Add(new NftMatch { Family = t.Family, Table = t.Name, Chain = ch.Name, Handle = r.Handle, Text = r.Text });
             return found;
         }
 
@@ -205,9 +168,8 @@ namespace WgTroubleshoot.Remedies
         private static bool IptablesNftTable(string family, string table, string chain)
             => (family == "ip" || family == "ip6") && table == "nat" && chain == "POSTROUTING";
 
-        private static bool IsWrongMasquerade(NfRule r, IList<string> subnets, string wrongOif)
-            => (r.Verdict == "masquerade" || r.Verdict == "snat") && r.Oif == wrongOif && !r.OifNegated
-               && (r.Saddr == null || (!r.SaddrNegated && subnets.Any(s => r.Saddr.Any(p => NatForwardRules.PrefixCovers(p, s)))));
+        private static bool IsWrongMasquerade(FwRule r, IList<string> subnets, string wrongOif)
+            => r.IsSourceNat && r.Oif == wrongOif && !r.OifNegated && (r.Saddr == null || subnets.Any(r.SaddrCovers));
 
         /// <summary>The rule text with its output interface <paramref name="wrongOif"/> replaced by <paramref name="uplink"/> (quoted), nothing else changed.</summary>
         public static string NftRuleWithOif(string text, string wrongOif, string uplink)
@@ -223,58 +185,22 @@ namespace WgTroubleshoot.Remedies
 
         /// <summary>Masquerade/SNAT rules of nat POSTROUTING (iptables-save text) for the subnets whose -o is <paramref name="wrongOif"/>.</summary>
         public static List<IptablesMatch> FindIptables(string save, IList<string> subnets, string wrongOif)
+            => FindIptables(IptablesParser.Parse(save ?? ""), subnets, wrongOif);
+
+        public static List<IptablesMatch> FindIptables(IptablesRuleset ruleset, IList<string> subnets, string wrongOif)
         {
             var found = new List<IptablesMatch>();
-            string table = null;
-            int position = 0;
-            foreach (var raw in (save ?? "").Replace("\r", "").Split('\n'))
+            var post = ruleset.Chain("nat", "POSTROUTING");
+            for (int k = 0; post != null && k < post.Rules.Count; k++)
             {
-                var line = raw.Trim();
-                if (line.StartsWith("*", StringComparison.Ordinal)) { table = line.Substring(1); position = 0; continue; }
-                if (table != "nat" || !line.StartsWith("-A POSTROUTING ", StringComparison.Ordinal)) continue;
-                position++;
-                var spec = Tokens(line.Substring("-A POSTROUTING ".Length));
-                if (spec == null) continue;
-                int oif = -1; bool nat = false, covers = true, negated = false;
-                for (int i = 0; i < spec.Count; i++)
-                {
-                    var t = spec[i];
-                    if (t == "!") { negated = true; continue; }
-                    if ((t == "-o" || t == "--out-interface") && i + 1 < spec.Count) { if (!negated) oif = i + 1; else oif = -2; }
-                    else if ((t == "-j" || t == "--jump") && i + 1 < spec.Count && (spec[i + 1] == "MASQUERADE" || spec[i + 1] == "SNAT")) nat = true;
-                    else if ((t == "-s" || t == "--source") && i + 1 < spec.Count)
-                        covers = !negated && subnets.Any(s => spec[i + 1].Split(',').Any(p => NatForwardRules.PrefixCovers(p, s)));
-                    negated = false;
-                }
-                if (nat && covers && oif >= 0 && spec[oif] == wrongOif)
-                    found.Add(new IptablesMatch { Position = position, Spec = spec.ToArray(), OifIndex = oif });
+                var r = post.Rules[k];
+                if (!IsWrongMasquerade(r, subnets, wrongOif)) continue;
+                // The words after "-A POSTROUTING", as `iptables -R` takes them; the -o value is the last -o's.
+                var spec = IptablesParser.Tokenize(r.Text).Skip(2).ToArray();
+                int oif = Array.FindLastIndex(spec, x => x == "-o" || x == "--out-interface") + 1;
+                found.Add(new IptablesMatch { Position = k + 1, Spec = spec, OifIndex = oif });
             }
             return found;
-        }
-
-        /// <summary>iptables-save's words ("..." quoted ones whole, without the quotes); null when a quote is not closed.</summary>
-        private static List<string> Tokens(string s)
-        {
-            var list = new List<string>();
-            var sb = new StringBuilder();
-            bool inQuote = false, any = false;
-            for (int i = 0; i < s.Length; i++)
-            {
-                char c = s[i];
-                if (inQuote)
-                {
-                    if (c == '\\' && i + 1 < s.Length) { sb.Append(s[++i]); continue; }
-                    if (c == '"') { inQuote = false; continue; }
-                    sb.Append(c);
-                    continue;
-                }
-                if (c == '"') { inQuote = true; any = true; continue; }
-                if (char.IsWhiteSpace(c)) { if (sb.Length > 0 || any) { list.Add(sb.ToString()); sb.Clear(); any = false; } continue; }
-                sb.Append(c);
-            }
-            if (inQuote) return null;
-            if (sb.Length > 0 || any) list.Add(sb.ToString());
-            return list;
         }
 
         /// <summary>The [Interface] PostUp/PostDown lines (by index) whose masquerade commands name <paramref name="wrongOif"/>, with their new content.</summary>

@@ -257,21 +257,6 @@ namespace WgTroubleshoot.Remoting
         }
 
         /// <summary>True when <paramref name="address"/> lies in the prefix (CIDR; a bare address is a host prefix).</summary>
-        public static bool Contains(string prefix, string address)
-        {
-            int slash = prefix.IndexOf('/');
-            var net = slash > 0 ? prefix.Substring(0, slash) : prefix;
-            if (!IPAddress.TryParse(net, out var n) || !IPAddress.TryParse(address, out var a)) return false;
-            if (n.AddressFamily != a.AddressFamily) return false;
-            var nb = n.GetAddressBytes(); var ab = a.GetAddressBytes();
-            int bits = nb.Length * 8;
-            if (slash > 0 && (!int.TryParse(prefix.Substring(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out bits) || bits > nb.Length * 8)) return false;
-            for (int i = 0; i < nb.Length && bits > 0; i++, bits -= 8)
-            {
-                int mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-                if ((nb[i] & mask) != (ab[i] & mask)) return false;
-            }
-            return true;
-        }
+        public static bool Contains(string prefix, string address) => address?.IndexOf('/') < 0 && Config.IpPrefix.Covers(prefix, address);
     }
 }

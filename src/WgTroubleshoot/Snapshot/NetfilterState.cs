@@ -8,14 +8,14 @@ namespace WgTroubleshoot.Snapshot
     /// <summary>
     /// The host's packet filter, every backend in one place: nftables, iptables-nft, iptables-legacy (IPv4 and
     /// IPv6), ufw and firewalld, each with the text its tool printed (filter, nat and forward tables together).
-    /// The text is the fact; <see cref="Filter"/> and <see cref="NatForward"/> are the parsed views the checks walk
-    /// (parsed once per snapshot, also after a replay). A backend that could not be read is absent here and
+    /// The text is the fact; <see cref="Filter"/> is the one parse of it (once per snapshot, also after a replay), and
+    /// <see cref="NatForward"/> the chains of that same parse the NAT and forward checks read. A backend that could not be read is absent here and
     /// "netfilter:&lt;backend&gt;" is Failed or Unavailable in <see cref="HostSnapshot.Sources"/>.
     /// </summary>
     public sealed class NetfilterState
     {
         private List<BackendSnapshot> _filter;
-        private List<NfChain> _natForward;
+        private List<FwChain> _natForward;
 
         public List<NetfilterBackend> Backends { get; set; } = new List<NetfilterBackend>();
         /// <summary>Links WireGuard's UDP may arrive on (every link but loopback and tunnels).</summary>
@@ -24,6 +24,14 @@ namespace WgTroubleshoot.Snapshot
         public string UfwForwardPolicy { get; set; }
         /// <summary>ENABLED=yes in /etc/ufw/ufw.conf.</summary>
         public bool UfwEnabled { get; set; }
+
+        /// <summary>A state of backends already read and parsed (a repair's fresh look at the host): their parse is reused, not redone.</summary>
+        public static NetfilterState FromParsed(IEnumerable<BackendSnapshot> parsed)
+        {
+            var nf = new NetfilterState { _filter = parsed.ToList() };
+            foreach (var b in nf._filter) nf.Backends.Add(new NetfilterBackend { Name = b.Name, Tool = b.Tool, Text = b.RawText });
+            return nf;
+        }
 
         public NetfilterBackend Backend(string name) => Backends.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.Ordinal));
 
@@ -36,18 +44,24 @@ namespace WgTroubleshoot.Snapshot
             return _filter = list;
         }
 
-        /// <summary>The NAT and forward chains of nftables and IPv4 iptables (the forwarding checks' model).</summary>
-        public List<NfChain> NatForward()
+        /// <summary>Every chain of nftables (all tables, iptables-nft's too) and of IPv4 iptables, in the order printed: the NAT and forward checks' view.</summary>
+        public List<FwChain> NatForward()
         {
             if (_natForward != null) return _natForward;
-            var chains = new List<NfChain>();
+            var chains = new List<FwChain>();
             foreach (var b in Backends)
-            {
-                if (b.Text == null) continue;
-                if (b.Name == "nftables") chains.AddRange(NatForwardRules.ParseNft(b.Text));
-                else if (b.Name.StartsWith("iptables-", StringComparison.Ordinal)) chains.AddRange(NatForwardRules.ParseIptablesSave(b.Text));
-            }
+                if (b.Name == "nftables" || b.Name.StartsWith("iptables-", StringComparison.Ordinal)) chains.AddRange(Chains(b.Name));
             return _natForward = chains;
+        }
+
+        /// <summary>
+        /// The chains of one nftables, iptables or ip6tables backend from the one parse (every table, in the order
+        /// printed); empty when the backend was not read or is another kind (ufw, firewalld).
+        /// </summary>
+        public List<FwChain> Chains(string backend)
+        {
+            var snap = Filter().FirstOrDefault(s => s.Name == backend && s.RawText != null);
+            return (snap?.Nft?.AllChains() ?? snap?.Iptables?.AllChains() ?? Enumerable.Empty<FwChain>()).ToList();
         }
     }
 

@@ -133,8 +133,9 @@ namespace WgTroubleshoot.Tests.PathFaults
         public void Finds_a_rule_in_iptables_save_whatever_the_option_order()
         {
             var rules = HookRules.Parse(new[] { "iptables -t nat -A POSTROUTING -o ens3 -s 192.0.2.0/26 -j MASQUERADE", "iptables -A FORWARD -i %i -o ens3 -j ACCEPT" }, "wg0", null);
-            Assert.True(HookRules.IsPresent(rules[0], Save, null));
-            Assert.False(HookRules.IsPresent(rules[1], Save, null));
+            var chains = IptablesParser.Parse(Save).AllChains().ToList();
+            Assert.True(HookRules.IsPresent(rules[0], chains));
+            Assert.False(HookRules.IsPresent(rules[1], chains));
         }
 
         [Fact]
@@ -143,8 +144,10 @@ namespace WgTroubleshoot.Tests.PathFaults
             var ruleset = "table ip wgtlab_nat {\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t\tip saddr 192.0.2.0/26 oifname \"ens3\" counter packets 5 bytes 300 masquerade # handle 3\n\t}\n}\n";
             var present = HookRules.Parse(new[] { "nft add rule ip wgtlab_nat postrouting ip saddr 192.0.2.0/26 oifname ens3 masquerade" }, "wg0", null).Single();
             var absent = HookRules.Parse(new[] { "nft add rule ip wgtlab_nat postrouting ip saddr 192.0.2.0/26 oifname eth0 masquerade" }, "wg0", null).Single();
-            Assert.True(HookRules.IsPresent(present, null, ruleset));
-            Assert.False(HookRules.IsPresent(absent, null, ruleset));
+            var chains = NftParser.Parse(ruleset).AllChains().ToList();
+            Assert.True(HookRules.IsPresent(present, chains));
+            Assert.False(HookRules.IsPresent(absent, chains));
+            Assert.False(HookRules.IsPresent(present, IptablesParser.Parse("*nat\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n").AllChains()));
         }
 
         [Fact]

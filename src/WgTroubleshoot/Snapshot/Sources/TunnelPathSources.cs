@@ -248,15 +248,16 @@ namespace WgTroubleshoot.Snapshot.Sources
             foreach (var p in sample.Peers)
                 foreach (var prefix in p.AllowedIPs ?? new string[0])
                 {
-                    if (!NatForwardRules.TryParsePrefix(prefix, out var pa, out var pl) || pl == 0) continue;
+                    var allowed = Config.IpPrefix.Parse(prefix?.Trim());
+                    if (allowed == null || allowed.Length == 0) continue;
                     foreach (var l in host.Links)
                     {
                         if (l.Name == null || l.Name == "lo" || wg.Contains(l.Name)) continue;
                         foreach (var a in l.Addresses)
                         {
-                            var net = NatForwardRules.NetworkOf(a);
+                            var net = Config.IpPrefix.NetworkOf(a);
                             if (net == null || net.StartsWith("fe80:", StringComparison.OrdinalIgnoreCase)) continue;
-                            if (!NatForwardRules.PrefixCovers(net, prefix)) continue;
+                            if (!Config.IpPrefix.Covers(net, prefix)) continue;
                             var h = Mtu.PathMtuMeasurer.FirstHost(new[] { prefix });
                             if (h == null) continue;
                             list.Add(new SubnetOverlap { Peer = p.PublicKey, Prefix = prefix, Link = l.Name, LinkAddress = a, LinkNetwork = net, Host = h.ToString() });
