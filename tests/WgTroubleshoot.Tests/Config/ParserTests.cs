@@ -125,7 +125,7 @@ namespace WgTroubleshoot.Tests.Config
         [InlineData("[Interface]\nListenPort\n", 2, "neither a section header")]
         [InlineData("[Interface]\nListenPort =\n", 2, "no value")]
         [InlineData("[Interface]\nListenPort = -1\n", 2, "ListenPort")]
-        [InlineData("[Interface]\nListenPort = 65536\n", 2, "ListenPort")]
+        [InlineData("[Interface]\nListenPort = nosuchservice0\n", 2, "ListenPort")]
         [InlineData("[Interface]\nFwMark = 0X10\n", 2, "FwMark")]
         [InlineData("[Interface]\nFwMark = 0x100000000\n", 2, "FwMark")]
         [InlineData("[Interface]\nMTU = 14x0\n", 2, "MTU")]
