@@ -1,5 +1,6 @@
 using System;
 using System.Collections;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Specialized;
 using System.Globalization;
@@ -63,7 +64,7 @@ namespace WgTroubleshoot.Snapshot
                 if (!obj.TryGetValue("Snapshot", out var inner) || !(inner is Dictionary<string, object> innerObj))
                     throw Invalid(source, "it is a support bundle without a Snapshot section (made by an older version of the module)");
                 if (innerObj.TryGetValue("Error", out var error))
-                    throw Invalid(source, "the bundle's snapshot could not be collected: " + (error as string ?? "(no reason given)"));
+                    throw Invalid(source, "the bundle's snapshot could not be collected: " + (error is string why ? Keys.KeyRedactor.Scrub(why) : "(no reason given)"));
                 obj = innerObj;
             }
             if (!obj.TryGetValue("Format", out f) || !(f is string format) || format != new HostSnapshot().Format)
@@ -73,7 +74,7 @@ namespace WgTroubleshoot.Snapshot
                 throw Invalid(source, $"its schema version {version} is not one this module reads (1 to {HostSnapshot.CurrentSchemaVersion})");
             try
             {
-                return (HostSnapshot)Bind(obj, typeof(HostSnapshot), "", 0);
+                return (HostSnapshot)Bind(obj, typeof(HostSnapshot), 0);
             }
             catch (FormatException ex)
             {
@@ -109,7 +110,7 @@ namespace WgTroubleshoot.Snapshot
                 return l;
             }
             var result = new OrderedDictionary();
-            foreach (var p in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(Writable))
+            foreach (var p in WritableProperties(value.GetType()))
             {
                 var v = p.GetValue(value);
                 if (v == null) continue;
@@ -120,77 +121,106 @@ namespace WgTroubleshoot.Snapshot
 
         /// <summary>
         /// <paramref name="node"/> (what <see cref="JsonReader"/> gave) as a <paramref name="type"/>; a value of the wrong
-        /// kind is a FormatException naming its <paramref name="path"/> and the kind expected, never the value.
+        /// kind is a <see cref="BindError"/> naming the kind expected, never the value, and its path (put together
+        /// only on the way out of an error, so a good file pays nothing for it).
         /// </summary>
-        private static object Bind(object node, Type type, string path, int depth)
+        private static object Bind(object node, Type type, int depth)
         {
-            if (depth > 32) throw new FormatException($"{At(path)} nests too deeply");
+            if (depth > 32) throw new BindError("nests too deeply");
             var under = Nullable.GetUnderlyingType(type);
             if (node == null) return type.IsValueType && under == null ? Activator.CreateInstance(type) : null;
             if (under != null) type = under;
             if (type == typeof(object)) return node;
-            if (type == typeof(string)) return node is string s ? s : node is double || node is bool ? Convert.ToString(node, CultureInfo.InvariantCulture) : throw Expected(path, "a string", node);
-            if (type == typeof(bool)) return node is bool b ? b : throw Expected(path, "true or false", node);
-            if (type == typeof(int)) return (int)Whole(node, path, int.MinValue, int.MaxValue);
-            if (type == typeof(long)) return Whole(node, path, long.MinValue, long.MaxValue);
-            if (type == typeof(double)) return node is double d ? d : throw Expected(path, "a number", node);
+            if (type == typeof(string)) return node is string s ? s : node is double || node is bool ? Convert.ToString(node, CultureInfo.InvariantCulture) : throw Expected("a string", node);
+            if (type == typeof(bool)) return node is bool b ? b : throw Expected("true or false", node);
+            if (type == typeof(int)) return (int)Whole(node, int.MinValue, int.MaxValue);
+            if (type == typeof(long)) return Whole(node, long.MinValue, long.MaxValue);
+            if (type == typeof(double)) return node is double d ? d : throw Expected("a number", node);
             if (type == typeof(DateTime))
-                return DateTime.TryParse(Str(node, path), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : throw Expected(path, "a date and time (ISO 8601)", node);
+                return DateTime.TryParse(Str(node), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : throw Expected("a date and time (ISO 8601)", node);
             if (type == typeof(TimeSpan))
-                return TimeSpan.TryParseExact(Str(node, path), "c", CultureInfo.InvariantCulture, out var ts) ? ts : throw Expected(path, "a time span", node);
+                return TimeSpan.TryParseExact(Str(node), "c", CultureInfo.InvariantCulture, out var ts) ? ts : throw Expected("a time span", node);
             if (type.IsEnum)
             {
-                var name = Str(node, path);
-                // names only: Enum.Parse would also take a number or a list, and its error quotes the value
-                var match = Enum.GetNames(type).FirstOrDefault(n => string.Equals(n, name.Trim(), StringComparison.OrdinalIgnoreCase));
-                return match != null ? Enum.Parse(type, match) : throw Expected(path, "one of " + string.Join(", ", Enum.GetNames(type)), node);
+                // a name, a number or a list of flags, as the writer writes an enum; Enum.Parse's own error would quote the value
+                try { return Enum.Parse(type, Str(node), true); }
+                catch (Exception ex) when (ex is ArgumentException || ex is OverflowException) { throw Expected("one of " + string.Join(", ", Enum.GetNames(type)), node); }
             }
             if (type.IsArray)
             {
-                var items = node as List<object> ?? throw Expected(path, "a list", node);
+                var items = node as List<object> ?? throw Expected("a list", node);
                 var et = type.GetElementType();
                 var arr = Array.CreateInstance(et, items.Count);
-                for (int i = 0; i < items.Count; i++) arr.SetValue(Bind(items[i], et, $"{path}[{i}]", depth + 1), i);
+                for (int i = 0; i < items.Count; i++) arr.SetValue(Child(items[i], et, null, i, depth), i);
                 return arr;
             }
             if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
             {
-                var items = node as List<object> ?? throw Expected(path, "a list", node);
+                var items = node as List<object> ?? throw Expected("a list", node);
                 var list = (IList)Activator.CreateInstance(type);
                 var et = type.GetGenericArguments()[0];
-                for (int i = 0; i < items.Count; i++) list.Add(Bind(items[i], et, $"{path}[{i}]", depth + 1));
+                for (int i = 0; i < items.Count; i++) list.Add(Child(items[i], et, null, i, depth));
                 return list;
             }
             if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
             {
-                var o = node as Dictionary<string, object> ?? throw Expected(path, "an object", node);
+                var o = node as Dictionary<string, object> ?? throw Expected("an object", node);
                 var args = type.GetGenericArguments();
-                if (args[0] != typeof(string)) throw new FormatException($"{At(path)}: only string keys are supported");
+                if (args[0] != typeof(string)) throw new BindError("has keys that are not strings");
                 var dict = (IDictionary)Activator.CreateInstance(type, StringComparer.Ordinal);
-                foreach (var kv in o) dict[kv.Key] = Bind(kv.Value, args[1], path + "." + (JsonReader.IsPlainWord(kv.Key) ? kv.Key : "(key)"), depth + 1);
+                foreach (var kv in o) dict[kv.Key] = Child(kv.Value, args[1], JsonReader.IsPlainWord(kv.Key) ? kv.Key : "(key)", 0, depth);
                 return dict;
             }
-            if (!(node is Dictionary<string, object> obj)) throw Expected(path, "an object", node);
+            if (!(node is Dictionary<string, object> obj)) throw Expected("an object", node);
             var target = Activator.CreateInstance(type);
-            foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(Writable))
-                if (obj.TryGetValue(p.Name, out var v)) p.SetValue(target, Bind(v, p.PropertyType, path.Length == 0 ? p.Name : path + "." + p.Name, depth + 1));
+            foreach (var p in WritableProperties(type))
+                if (obj.TryGetValue(p.Name, out var v)) p.SetValue(target, Child(v, p.PropertyType, p.Name, 0, depth));
             return target;
         }
 
-        private static long Whole(object node, string path, long min, long max)
+        /// <summary>A property (<paramref name="name"/>) or an item (<paramref name="index"/>, name null) one level down.</summary>
+        private static object Child(object node, Type type, string name, int index, int depth)
         {
-            if (!(node is double d)) throw Expected(path, "a number", node);
+            try
+            {
+                return Bind(node, type, depth + 1);
+            }
+            catch (BindError e)
+            {
+                var here = name ?? "[" + index.ToString(CultureInfo.InvariantCulture) + "]";
+                throw new BindError(e.Why, e.Path.Length == 0 || e.Path[0] == '[' ? here + e.Path : here + "." + e.Path);
+            }
+        }
+
+        private static readonly ConcurrentDictionary<Type, PropertyInfo[]> Properties = new ConcurrentDictionary<Type, PropertyInfo[]>();
+
+        private static PropertyInfo[] WritableProperties(Type type)
+            => Properties.GetOrAdd(type, t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(Writable).ToArray());
+
+        private static long Whole(object node, long min, long max)
+        {
+            if (!(node is double d)) throw Expected("a number", node);
             // outside the type it is refused, not wrapped (numbers are doubles: exact up to 2^53, as the writer's counters are)
-            if (d != Math.Floor(d) || d < min || d >= (double)max + 1) throw Expected(path, $"a whole number from {min} to {max}", node);
+            if (d != Math.Floor(d) || d < min || d >= (double)max + 1) throw Expected($"a whole number from {min} to {max}", node);
             return (long)d;
         }
 
-        private static string Str(object node, string path) => node as string ?? throw Expected(path, "a string", node);
+        private static string Str(object node) => node as string ?? throw Expected("a string", node);
 
-        private static FormatException Expected(string path, string what, object found)
-            => new FormatException($"{At(path)} must be {what}, not {Kind(found)}");
+        private static BindError Expected(string what, object found) => new BindError($"must be {what}, not {Kind(found)}");
 
-        private static string At(string path) => path.Length == 0 ? "the snapshot" : path;
+        /// <summary>A value of the wrong kind, and the path to it (filled in on the way out).</summary>
+        private sealed class BindError : FormatException
+        {
+            public BindError(string why, string path = "") : base((path.Length == 0 ? "the snapshot" : path) + " " + why)
+            {
+                Why = why;
+                Path = path;
+            }
+
+            public string Why { get; }
+            public string Path { get; }
+        }
 
         private static string Kind(object node)
         {

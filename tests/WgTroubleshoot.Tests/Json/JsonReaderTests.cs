@@ -250,6 +250,16 @@ namespace WgTroubleshoot.Tests.Json
         }
 
         [Fact]
+        public void A_bundle_whose_snapshot_failed_says_why_without_a_key()
+        {
+            var text = "{\"Format\": \"WgTroubleshoot.SupportBundle/1\", \"Snapshot\": {\"Error\": \"wg failed near " + PrivateKey + "\"}}";
+            var ex = Assert.Throws<WgException>(() => SnapshotJson.Read(text, "b.json"));
+            Assert.Equal(ErrorIds.SnapshotInvalid, ex.ErrorId);
+            Assert.Contains("could not be collected: wg failed near", ex.Message);
+            Assert.DoesNotContain(PrivateKey, ex.Message);
+        }
+
+        [Fact]
         public void A_whole_number_field_refuses_fractions_and_values_out_of_its_type()
         {
             var head = "{\"Format\": \"WgTroubleshoot.HostSnapshot\", \"SchemaVersion\": 1, \"Interfaces\": [{\"Samples\": [{\"Interface\": {\"ListenPort\": ";
