@@ -11,6 +11,7 @@ using WgTroubleshoot.Config;
 using WgTroubleshoot.Diagnosis;
 using WgTroubleshoot.Firewall;
 using WgTroubleshoot.Forwarding;
+using WgTroubleshoot.Json;
 using WgTroubleshoot.Keys;
 using WgTroubleshoot.Logs;
 using WgTroubleshoot.Native;

@@ -134,7 +134,7 @@ namespace WgTroubleshoot.Config
         /// <summary>Printable, short form of raw text for an error message (never used for values that may be secret).</summary>
         internal static string ForMessage(string raw, int max = 48)
         {
-            var text = Keys.KeyText.Scrub(ToDisplayExact(raw));
+            var text = Keys.KeyRedactor.Scrub(ToDisplayExact(raw));
             var sb = new StringBuilder();
             foreach (var c in text)
             {

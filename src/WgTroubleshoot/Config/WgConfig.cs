@@ -175,11 +175,11 @@ namespace WgTroubleshoot
         /// <summary>Creates the error for <paramref name="file"/> at <paramref name="line"/>.</summary>
         public WgConfigParseException(string file, int line, string problem)
             : base(ErrorIds.ConfigParseError, ErrorCategory.InvalidData,
-                   $"{file ?? "(configuration)"}, line {line}: {KeyText.Scrub(problem)}", file)
+                   $"{file ?? "(configuration)"}, line {line}: {KeyRedactor.Scrub(problem)}", file)
         {
             File = file;
             Line = line;
-            Problem = KeyText.Scrub(problem);
+            Problem = KeyRedactor.Scrub(problem);
         }
 
         /// <summary>The configuration file.</summary>

@@ -167,10 +167,10 @@ namespace WgTroubleshoot.Config
                 _publicKeyIds = KeyRedactor.KeyIds(publicKeys);
                 foreach (var line in _doc.Lines)
                 {
-                    if ((line.HasKey("PrivateKey") || line.HasKey("PresharedKey")) && line.Value != null && line.Value.Length >= KeyText.SecretFragmentLength)
+                    if ((line.HasKey("PrivateKey") || line.HasKey("PresharedKey")) && line.Value != null && line.Value.Length >= KeyRedactor.SecretFragmentLength)
                         _secrets.Add(line.Value);
                     if (line.Content.Length < 43) continue;
-                    foreach (var (start, length) in KeyText.Runs(line.Content))
+                    foreach (var (start, length) in KeyRedactor.Runs(line.Content))
                     {
                         if (length < 43) continue;
                         var run = line.Content.Substring(start, length);
@@ -180,7 +180,7 @@ namespace WgTroubleshoot.Config
                             for (int s = 0; s + w <= run.Length; s++)
                             {
                                 var token = run.Substring(s, w);
-                                if (KeyText.DecodesAsKey(token) && !publicKeys.Contains(token)) _secrets.Add(token);
+                                if (KeyRedactor.DecodesAsKey(token) && !publicKeys.Contains(token)) _secrets.Add(token);
                             }
                     }
                 }
@@ -192,14 +192,14 @@ namespace WgTroubleshoot.Config
             }
 
             internal WgConfigParseException Error(int line, string problem)
-                => new WgConfigParseException(_doc.Path, line, KeyText.Scrub(problem, null, _secrets));
+                => new WgConfigParseException(_doc.Path, line, KeyRedactor.Scrub(problem, null, _secrets));
 
             private WgConfigParseException Error(string problem) => Error(LineNumber, problem);
 
             private void Note(string message, string fix, bool warning, string peer = null)
-                => _result.Notes.Add(new WgReadNote(LineNumber, KeyText.Scrub(message, null, _secrets), KeyText.Scrub(fix, null, _secrets), warning, peer));
+                => _result.Notes.Add(new WgReadNote(LineNumber, KeyRedactor.Scrub(message, null, _secrets), KeyRedactor.Scrub(fix, null, _secrets), warning, peer));
 
-            private string Show(string raw) => KeyText.Scrub(RawText.ForMessage(raw), null, _secrets);
+            private string Show(string raw) => KeyRedactor.Scrub(RawText.ForMessage(raw), null, _secrets);
 
             internal void ReadLine(int number, WgConfigLine line)
             {
@@ -537,7 +537,7 @@ namespace WgTroubleshoot.Config
                 if (!above.IsComment) return null;
                 var text = RawText.Trim(above.Content.Replace("\0", string.Empty)).TrimStart('#');
                 text = RawText.Trim(text);
-                return text.Length == 0 ? null : KeyText.Scrub(RawText.ToDisplayExact(text), null, _secrets);
+                return text.Length == 0 ? null : KeyRedactor.Scrub(RawText.ToDisplayExact(text), null, _secrets);
             }
 
             internal WgParseResult Finish()

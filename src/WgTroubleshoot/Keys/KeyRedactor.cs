@@ -6,12 +6,20 @@ using System.Text;
 namespace WgTroubleshoot.Keys
 {
     /// <summary>
-    /// The one redactor for text that may carry key material on its way to output (configuration and hook
-    /// text, support bundles, native command lines): every token that decodes as a 32-byte key in base64
-    /// (with or without its '='), URL-safe base64 or hex (optionally 0x) is a secret and becomes "(redacted)",
-    /// unless its bytes are a public key known from a configuration or the live state. Public keys are known
-    /// either from the caller (the public keys of the file at hand) or from <see cref="RememberPublicKey"/>,
-    /// which every reader of public keys (the configuration parser, the live-state model) feeds.
+    /// The module's one place for text that is or may be key material, with its one key decoder
+    /// (<see cref="TryDecodeAny"/>: a 32-byte key in base64 with or without its '=', URL-safe base64, or hex).
+    /// Two ways out:
+    /// <list type="bullet">
+    /// <item>Redaction of key tokens on their way to output (configuration and hook text, support bundles,
+    /// native command lines, <see cref="RedactKeyTokens(string, ICollection{string}, out int, bool)"/> and
+    /// <see cref="Redact"/>): every token that decodes as a key is a secret and becomes "(redacted)", unless its
+    /// bytes are a public key known from the caller (the public keys of the file at hand) or from
+    /// <see cref="RememberPublicKey"/>, which every reader of public keys (the configuration parser, the
+    /// live-state model) feeds.</item>
+    /// <item>Masking of messages (<see cref="Scrub"/>), so that no message can echo a key: any run of key
+    /// alphabet characters long enough to be a key (a key glued to a key name, a truncated key) and any
+    /// fragment of a known secret becomes "(key-like text hidden)".</item>
+    /// </list>
     /// </summary>
     internal static class KeyRedactor
     {
@@ -44,20 +52,55 @@ namespace WgTroubleshoot.Keys
         private static bool IsB64(char c)
             => (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '-' || c == '_';
 
+        /// <summary>The key alphabet of <see cref="Runs"/>: base64 of both alphabets and its padding.</summary>
+        private static bool IsKeyChar(char c) => IsB64(c) || c == '=';
+
         private static bool IsHex(char c) => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+
+        /// <summary>True when the token is a 32-byte key in base64, URL-safe base64 (padding optional) or hex.</summary>
+        internal static bool DecodesAsKey(string token) => TryDecodeAny(token, out _);
+
+        /// <summary>The 32 key bytes of a token in any of the key encodings; false when it is none of them.</summary>
+        internal static bool TryDecodeAny(string token, out byte[] key)
+        {
+            key = null;
+            if (token == null) return false;
+            if (token.Length == 64)
+            {
+                var b64 = WgKey.HexToBase64(token);
+                if (b64 != null) { key = Convert.FromBase64String(b64); return true; }
+            }
+            if (token.Length != 43 && token.Length != 44) return false;
+            var t = token.Replace('-', '+').Replace('_', '/');
+            if (t.Length == 43) t += "=";
+            if (t[43] != '=') return false;
+            for (int i = 0; i < 43; i++)
+                if (!IsB64(t[i])) return false;   // '-' and '_' are '+' and '/' by now
+            try
+            {
+                var bytes = Convert.FromBase64String(t);
+                if (bytes.Length != 32) return false;
+                key = bytes;
+                return true;
+            }
+            catch (FormatException)
+            {
+                return false;
+            }
+        }
 
         /// <summary>
         /// The 32 bytes a token spells as a WireGuard key, as lowercase hex, or null: base64 of 43 characters
         /// with or without its '=' (standard or URL-safe alphabet), 64 hex digits, or 0x and 64 hex digits.
-        /// Decoded by <see cref="KeyText.TryDecodeAny"/>, the module's one key decoder.
+        /// Decoded by <see cref="TryDecodeAny"/>, the module's one key decoder.
         /// </summary>
-        internal static string KeyBytesHex(string run)
+        private static string KeyBytesHex(string run)
         {
             if (run == null) return null;
             if (run.Length == 66 && (run.StartsWith("0x", StringComparison.Ordinal) || run.StartsWith("0X", StringComparison.Ordinal)) && run.Substring(2).AllHex())
                 run = run.Substring(2);
             if (run.Length != 64 && run.Length != 43 && run.Length != 44) return null;
-            if (!KeyText.TryDecodeAny(run, out var bytes)) return null;
+            if (!TryDecodeAny(run, out var bytes)) return null;
             var sb = new StringBuilder(64);
             foreach (var b in bytes) sb.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
             return sb.ToString();
@@ -134,5 +177,80 @@ namespace WgTroubleshoot.Keys
         /// every key token redacted except the public keys recorded by <see cref="RememberPublicKey"/>.
         /// </summary>
         internal static string Redact(string text) => RedactKeyTokens(text, null, out _, knownPublicKeys: true);
+
+        // ---- message masking: runs of the key alphabet ----
+
+        /// <summary>Runs of key alphabet characters at least this long are never shown (a key is 43-64 of them).</summary>
+        internal const int HiddenRunLength = 40;
+
+        /// <summary>Any run of at least this many characters that also occurs inside a known secret is hidden.</summary>
+        internal const int SecretFragmentLength = 10;
+
+        internal const string Hidden = "(key-like text hidden)";
+
+        /// <summary>The maximal runs of key alphabet characters in the text (start, length).</summary>
+        internal static IEnumerable<(int Start, int Length)> Runs(string text)
+        {
+            int i = 0;
+            while (i < text.Length)
+            {
+                while (i < text.Length && !IsKeyChar(text[i])) i++;
+                int start = i;
+                while (i < text.Length && IsKeyChar(text[i])) i++;
+                if (i > start) yield return (start, i - start);
+            }
+        }
+
+        /// <summary>
+        /// The text with every run of key characters hidden that is long enough to be a key (unless it is one of
+        /// <paramref name="allowed"/>, public keys that may be shown) or that is a fragment of one of
+        /// <paramref name="secrets"/>.
+        /// </summary>
+        internal static string Scrub(string text, ICollection<string> allowed = null, IEnumerable<string> secrets = null, IEnumerable<string> allowedContext = null)
+        {
+            if (string.IsNullOrEmpty(text)) return text;
+            StringBuilder sb = null;
+            int copied = 0;
+            foreach (var (start, length) in Runs(text))
+            {
+                if (length < SecretFragmentLength) continue;
+                var run = text.Substring(start, length);
+                bool hide;
+                if (length >= HiddenRunLength) hide = !(allowed != null && allowed.Contains(run)) && !InContext(run, allowedContext);
+                else hide = IsSecretFragment(run, secrets);
+                if (!hide) continue;
+                sb = sb ?? new StringBuilder(text.Length);
+                sb.Append(text, copied, start - copied).Append(Hidden);
+                copied = start + length;
+            }
+            if (sb == null) return text;
+            sb.Append(text, copied, text.Length - copied);
+            return sb.ToString();
+        }
+
+        // Text known not to be a key (the file's own path) may hold long runs of the alphabet ('/' belongs to it).
+        private static bool InContext(string run, IEnumerable<string> context)
+        {
+            if (context == null || DecodesAsKey(run)) return false;
+            foreach (var c in context)
+                if (c != null && c.IndexOf(run, StringComparison.Ordinal) >= 0) return true;
+            return false;
+        }
+
+        private static bool IsSecretFragment(string run, IEnumerable<string> secrets)
+        {
+            if (secrets == null) return false;
+            foreach (var s in secrets)
+                if (s != null && s.Length >= run.Length && s.IndexOf(run, StringComparison.Ordinal) >= 0) return true;
+            return false;
+        }
+
+        /// <summary>True when the text holds a run of key characters long enough to be a key.</summary>
+        internal static bool HasKeyLikeRun(string text)
+        {
+            if (string.IsNullOrEmpty(text)) return false;
+            foreach (var (_, length) in Runs(text)) if (length >= HiddenRunLength) return true;
+            return false;
+        }
     }
 }

@@ -106,12 +106,12 @@ namespace WgTroubleshoot.Lint
             if (string.IsNullOrEmpty(text)) return text;
             text = Redact(text);
             if (other != null) text = other.Redact(text);
-            if (!KeyText.HasKeyLikeRun(text) && _secrets.Count == 0 && (other == null || other._secrets.Count == 0)) return text;
+            if (!KeyRedactor.HasKeyLikeRun(text) && _secrets.Count == 0 && (other == null || other._secrets.Count == 0)) return text;
             var shown = ShownKeys();
             ICollection<string> allowed = shown;
             if (other != null) { var both = new HashSet<string>(shown, StringComparer.Ordinal); both.UnionWith(other.ShownKeys()); allowed = both; }
             var secrets = other == null ? (IEnumerable<string>)_secrets : _secrets.Concat(other._secrets);
-            return KeyText.Scrub(text, allowed, secrets, other == null ? new[] { Path } : new[] { Path, other.Path });
+            return KeyRedactor.Scrub(text, allowed, secrets, other == null ? new[] { Path } : new[] { Path, other.Path });
         }
 
         private HashSet<string> ShownKeys()

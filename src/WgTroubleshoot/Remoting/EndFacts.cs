@@ -2,13 +2,16 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using WgTroubleshoot.Json;
 
 namespace WgTroubleshoot.Remoting
 {
     /// <summary>
     /// What one end of a tunnel tells the other in a remote diagnosis: public keys, keyed hashes of preshared
     /// keys, ports, addresses, AllowedIPs, keepalives, handshakes and counters. Never a private or preshared
-    /// key: the collector drops them where it reads them.
+    /// key: the collector drops them where it reads them. Read on the other host as untrusted input: the known
+    /// fields, each of its type and bounded (<see cref="JsonFields"/>); unknown fields are ignored (another version of
+    /// the module may add some).
     /// </summary>
     public sealed class EndFacts
     {
@@ -46,46 +49,48 @@ namespace WgTroubleshoot.Remoting
             }).ToList(),
         };
 
-        public string ToJson() => MiniJson.Write(ToData());
+        public string ToJson() => JsonWriter.Compact(ToData());
 
+        private const int MaxItems = 65536;
+
+        /// <summary>The facts another host sent; <see cref="FormatException"/> when the text is not exactly that.</summary>
         public static EndFacts FromJson(string json)
         {
-            var d = MiniJson.Parse(json) as Dictionary<string, object> ?? throw new FormatException("the facts are not a JSON object");
+            var d = JsonFields.ParseObject(json, "the facts");
             var f = new EndFacts
             {
-                HostName = Str(d, "HostName"),
-                ModuleVersion = Str(d, "ModuleVersion"),
-                LocalAddresses = Strs(d, "LocalAddresses"),
-                Problems = Strs(d, "Problems"),
+                HostName = JsonFields.String(d, "HostName", 255),
+                ModuleVersion = JsonFields.String(d, "ModuleVersion", 64),
+                LocalAddresses = JsonFields.Strings(d, "LocalAddresses", MaxItems, 128),
+                Problems = JsonFields.Strings(d, "Problems", 1024),
             };
-            foreach (var io in List(d, "Interfaces"))
+            foreach (var io in JsonFields.List(d, "Interfaces", 1024))
             {
-                var id = io as Dictionary<string, object> ?? throw new FormatException("an interface is not an object");
-                var i = new InterfaceFacts { Name = Str(id, "Name"), PublicKey = Str(id, "PublicKey"), ListenPort = (int)Num(id, "ListenPort"), Addresses = Strs(id, "Addresses") };
-                foreach (var po in List(id, "Peers"))
+                var id = JsonFields.Object(io, "an interface");
+                var i = new InterfaceFacts
                 {
-                    var pd = po as Dictionary<string, object> ?? throw new FormatException("a peer is not an object");
+                    Name = JsonFields.String(id, "Name", 255), PublicKey = JsonFields.String(id, "PublicKey", 64),
+                    ListenPort = (int)JsonFields.Whole(id, "ListenPort", 0, 65535), Addresses = JsonFields.Strings(id, "Addresses", MaxItems, 128),
+                };
+                foreach (var po in JsonFields.List(id, "Peers", MaxItems))
+                {
+                    var pd = JsonFields.Object(po, "a peer");
                     i.Peers.Add(new PeerFacts
                     {
-                        PublicKey = Str(pd, "PublicKey"),
-                        PresharedKeyHash = Str(pd, "PresharedKeyHash"),
-                        Endpoint = Str(pd, "Endpoint"),
-                        AllowedIPs = Strs(pd, "AllowedIPs"),
-                        PersistentKeepalive = (int)Num(pd, "PersistentKeepalive"),
-                        LatestHandshake = (long)Num(pd, "LatestHandshake"),
-                        RxBytes = (long)Num(pd, "RxBytes"),
-                        TxBytes = (long)Num(pd, "TxBytes"),
+                        PublicKey = JsonFields.String(pd, "PublicKey", 64),
+                        PresharedKeyHash = JsonFields.String(pd, "PresharedKeyHash", 128),
+                        Endpoint = JsonFields.String(pd, "Endpoint", 300),
+                        AllowedIPs = JsonFields.Strings(pd, "AllowedIPs", MaxItems, 128),
+                        PersistentKeepalive = (int)JsonFields.Whole(pd, "PersistentKeepalive", 0, 65535),
+                        LatestHandshake = JsonFields.Whole(pd, "LatestHandshake", long.MinValue, long.MaxValue),
+                        RxBytes = JsonFields.Whole(pd, "RxBytes", long.MinValue, long.MaxValue),
+                        TxBytes = JsonFields.Whole(pd, "TxBytes", long.MinValue, long.MaxValue),
                     });
                 }
                 f.Interfaces.Add(i);
             }
             return f;
         }
-
-        internal static string Str(Dictionary<string, object> d, string k) => d.TryGetValue(k, out var v) && v != null ? Convert.ToString(v, CultureInfo.InvariantCulture) : null;
-        internal static double Num(Dictionary<string, object> d, string k) => d.TryGetValue(k, out var v) && v is double x ? x : 0;
-        internal static List<object> List(Dictionary<string, object> d, string k) => d.TryGetValue(k, out var v) && v is List<object> l ? l : new List<object>();
-        internal static List<string> Strs(Dictionary<string, object> d, string k) => List(d, k).Select(x => Convert.ToString(x, CultureInfo.InvariantCulture)).ToList();
     }
 
     public sealed class InterfaceFacts
@@ -127,7 +132,7 @@ namespace WgTroubleshoot.Remoting
         public string Probe { get; set; }
         public List<PacketFact> Packets { get; set; } = new List<PacketFact>();
 
-        public string ToJson() => MiniJson.Write(new Dictionary<string, object>
+        public string ToJson() => JsonWriter.Compact(new Dictionary<string, object>
         {
             ["HostName"] = HostName,
             ["Interface"] = Interface,
@@ -146,36 +151,42 @@ namespace WgTroubleshoot.Remoting
             }).ToList(),
         });
 
+        /// <summary>The capture another host sent; <see cref="FormatException"/> when the text is not exactly that.</summary>
         public static CaptureFacts FromJson(string json)
         {
-            var d = MiniJson.Parse(json) as Dictionary<string, object> ?? throw new FormatException("the capture is not a JSON object");
+            var d = JsonFields.ParseObject(json, "the capture");
             var c = new CaptureFacts
             {
-                HostName = EndFacts.Str(d, "HostName"),
-                Interface = EndFacts.Str(d, "Interface"),
-                ListenPort = (int)EndFacts.Num(d, "ListenPort"),
-                Ran = d.TryGetValue("Ran", out var r) && r is bool b && b,
-                Error = EndFacts.Str(d, "Error"),
-                StartUtc = Time(EndFacts.Str(d, "StartUtc")),
-                EndUtc = Time(EndFacts.Str(d, "EndUtc")),
-                Probe = EndFacts.Str(d, "Probe"),
+                HostName = JsonFields.String(d, "HostName", 255),
+                Interface = JsonFields.String(d, "Interface", 255),
+                ListenPort = (int)JsonFields.Whole(d, "ListenPort", 0, 65535),
+                Ran = JsonFields.Bool(d, "Ran"),
+                Error = JsonFields.String(d, "Error"),
+                StartUtc = Time(d, "StartUtc"),
+                EndUtc = Time(d, "EndUtc"),
+                Probe = JsonFields.String(d, "Probe", 128),
             };
-            foreach (var po in EndFacts.List(d, "Packets"))
+            foreach (var po in JsonFields.List(d, "Packets", 4 * EndCollector.MaxPackets))
             {
-                if (!(po is Dictionary<string, object> pd)) continue;
+                var pd = JsonFields.Object(po, "a packet");
                 c.Packets.Add(new PacketFact
                 {
-                    TimeUtc = Time(EndFacts.Str(pd, "Time")),
-                    Outgoing = pd.TryGetValue("Outgoing", out var o) && o is bool ob && ob,
-                    Remote = EndFacts.Str(pd, "Remote"),
-                    Type = EndFacts.Str(pd, "Type"),
+                    TimeUtc = Time(pd, "Time"),
+                    Outgoing = JsonFields.Bool(pd, "Outgoing"),
+                    Remote = JsonFields.String(pd, "Remote", 128),
+                    Type = JsonFields.String(pd, "Type", 32),
                 });
             }
             return c;
         }
 
-        private static DateTime Time(string s)
-            => s == null ? DateTime.MinValue : DateTime.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind).ToUniversalTime();
+        private static DateTime Time(Dictionary<string, object> d, string key)
+        {
+            var s = JsonFields.String(d, key, 64);
+            if (s == null) return DateTime.MinValue;
+            return DateTime.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t.ToUniversalTime()
+                : throw new FormatException($"{key} must be a date and time (ISO 8601)");
+        }
     }
 
     public sealed class PacketFact

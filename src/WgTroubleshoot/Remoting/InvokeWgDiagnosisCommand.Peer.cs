@@ -160,9 +160,14 @@ namespace WgTroubleshoot.Commands
                     }
                     catch (Exception ex) when (!(ex is PipelineStoppedException))
                     {
-                        rc = new CaptureFacts { HostName = remoteName, Interface = ri.Name, ListenPort = ri.ListenPort, Error = ex.Message };
+                        rc = CaptureFailed(remoteName, ri, ex);
                     }
-                    if (started != null && started.StartsWith("{", StringComparison.Ordinal)) { rc = CaptureFacts.FromJson(started); started = null; }
+                    if (started != null && started.StartsWith("{", StringComparison.Ordinal))
+                    {
+                        try { rc = CaptureFacts.FromJson(started); }
+                        catch (FormatException ex) { rc = CaptureFailed(remoteName, ri, ex); }
+                        started = null;
+                    }
                     if (localRun == null) localRun = collector.Start(li.Name, li.ListenPort, CaptureSeconds + 20, localProbe, TimeSpan.FromSeconds(0.5));
                     _stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(CaptureSeconds));
                     if (started != null)
@@ -170,7 +175,7 @@ namespace WgTroubleshoot.Commands
                         try { rc = CaptureFacts.FromJson(RemoteScripts.RunForText(runspace, RemoteScripts.FinishCapture, new Dictionary<string, object> { ["Id"] = started }, RemoteTimeout, _stop.Token)); }
                         catch (Exception ex) when (!(ex is PipelineStoppedException))
                         {
-                            rc = new CaptureFacts { HostName = remoteName, Interface = ri.Name, ListenPort = ri.ListenPort, Error = ex.Message };
+                            rc = CaptureFailed(remoteName, ri, ex);
                         }
                     }
                     lc = localRun.Stop();
@@ -188,6 +193,10 @@ namespace WgTroubleshoot.Commands
                 WriteError(new WgException(RemoteErrorIds.PeerNotPaired, ErrorCategory.ObjectNotFound,
                     $"No WireGuard interface on '{remoteName}' ({string.Join(", ", remote.Interfaces.Select(i => i.Name))}) belongs to one here ({string.Join(", ", ifaces.Select(i => i.Name))}): neither lists the other's public key. Name it with -PeerInterface.", remoteName).ToErrorRecord());
         }
+
+        /// <summary>The other end's capture as one that did not run, saying why (the session failed, or its answer is not the module's).</summary>
+        private static CaptureFacts CaptureFailed(string remoteName, InterfaceFacts ri, Exception ex)
+            => new CaptureFacts { HostName = remoteName, Interface = ri.Name, ListenPort = ri.ListenPort, Error = ex.Message };
 
         /// <summary>An address of the other end's tunnel interface inside the AllowedIPs this end has for it (never outside the tunnel).</summary>
         private static string ProbeTarget(InterfaceFacts other, PeerFacts peer)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Specialized;
 using System.Globalization;
@@ -8,6 +9,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Reflection;
 using WgTroubleshoot.Bundle;
+using WgTroubleshoot.Json;
 
 namespace WgTroubleshoot.Snapshot
 {
@@ -15,13 +17,15 @@ namespace WgTroubleshoot.Snapshot
     /// Writes a <see cref="HostSnapshot"/> as JSON and reads it back, alone or out of a support bundle. Only
     /// properties with a public getter and setter are written (derived values are computed again on reading);
     /// every secret the collector saw is scrubbed from the text as a last guard (the model holds none).
-    /// Reading is bounded: size, depth and the schema version are checked, and bad input is a WgSnapshotInvalid error.
+    /// Reading is bounded (<see cref="JsonLimits.Snapshot"/>: size, depth, values) and the schema version is checked;
+    /// bad input is a WgSnapshotInvalid error that names the place (a character, or a property's path) and never
+    /// quotes a value of the file.
     /// </summary>
     public static class SnapshotJson
     {
         public const string ErrorIdInvalid = ErrorIds.SnapshotInvalid;
         /// <summary>The largest file read (a 10,000-peer snapshot is about 15 MB).</summary>
-        public const long MaxBytes = 256L * 1024 * 1024;
+        public static long MaxBytes => JsonLimits.Snapshot.MaxChars;
 
         /// <summary>The snapshot as plain data (ordered dictionaries, lists, scalars) for JsonWriter or a bundle section.</summary>
         public static object ToTree(object value) => Tree(value, 0);
@@ -48,9 +52,9 @@ namespace WgTroubleshoot.Snapshot
             object root;
             try
             {
-                root = new JsonReader(text).ReadDocument();
+                root = JsonReader.Parse(text, JsonLimits.Snapshot);
             }
-            catch (FormatException ex)
+            catch (JsonFormatException ex)
             {
                 throw Invalid(source, ex.Message);
             }
@@ -59,7 +63,8 @@ namespace WgTroubleshoot.Snapshot
             {
                 if (!obj.TryGetValue("Snapshot", out var inner) || !(inner is Dictionary<string, object> innerObj))
                     throw Invalid(source, "it is a support bundle without a Snapshot section (made by an older version of the module)");
-                if (innerObj.ContainsKey("Error")) throw Invalid(source, "the bundle's snapshot could not be collected: " + innerObj["Error"]);
+                if (innerObj.TryGetValue("Error", out var error))
+                    throw Invalid(source, "the bundle's snapshot could not be collected: " + (error is string why ? Keys.KeyRedactor.Scrub(why) : "(no reason given)"));
                 obj = innerObj;
             }
             if (!obj.TryGetValue("Format", out f) || !(f is string format) || format != new HostSnapshot().Format)
@@ -71,7 +76,7 @@ namespace WgTroubleshoot.Snapshot
             {
                 return (HostSnapshot)Bind(obj, typeof(HostSnapshot), 0);
             }
-            catch (Exception ex) when (ex is FormatException || ex is InvalidCastException || ex is OverflowException || ex is ArgumentException)
+            catch (FormatException ex)
             {
                 throw Invalid(source, ex.Message);
             }
@@ -105,7 +110,7 @@ namespace WgTroubleshoot.Snapshot
                 return l;
             }
             var result = new OrderedDictionary();
-            foreach (var p in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(Writable))
+            foreach (var p in WritableProperties(value.GetType()))
             {
                 var v = p.GetValue(value);
                 if (v == null) continue;
@@ -114,191 +119,121 @@ namespace WgTroubleshoot.Snapshot
             return result;
         }
 
+        /// <summary>
+        /// <paramref name="node"/> (what <see cref="JsonReader"/> gave) as a <paramref name="type"/>; a value of the wrong
+        /// kind is a <see cref="BindError"/> naming the kind expected, never the value, and its path (put together
+        /// only on the way out of an error, so a good file pays nothing for it).
+        /// </summary>
         private static object Bind(object node, Type type, int depth)
         {
-            if (depth > 32) throw new FormatException("the snapshot nests too deeply");
+            if (depth > 32) throw new BindError("nests too deeply");
             var under = Nullable.GetUnderlyingType(type);
             if (node == null) return type.IsValueType && under == null ? Activator.CreateInstance(type) : null;
             if (under != null) type = under;
             if (type == typeof(object)) return node;
-            if (type == typeof(string)) return node is string s ? s : Convert.ToString(node, CultureInfo.InvariantCulture);
-            if (type == typeof(bool)) return node is bool b ? b : throw new FormatException($"expected true or false, found {node}");
-            if (type == typeof(int)) return Convert.ToInt32(Num(node), CultureInfo.InvariantCulture);
-            if (type == typeof(long)) return Convert.ToInt64(Num(node), CultureInfo.InvariantCulture);
-            if (type == typeof(double)) return Num(node);
-            if (type == typeof(DateTime)) return DateTime.Parse(Str(node), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
-            if (type == typeof(TimeSpan)) return TimeSpan.ParseExact(Str(node), "c", CultureInfo.InvariantCulture);
-            if (type.IsEnum) return Enum.Parse(type, Str(node), true);
+            if (type == typeof(string)) return node is string s ? s : node is double || node is bool ? Convert.ToString(node, CultureInfo.InvariantCulture) : throw Expected("a string", node);
+            if (type == typeof(bool)) return node is bool b ? b : throw Expected("true or false", node);
+            if (type == typeof(int)) return (int)Whole(node, int.MinValue, int.MaxValue);
+            if (type == typeof(long)) return Whole(node, long.MinValue, long.MaxValue);
+            if (type == typeof(double)) return node is double d ? d : throw Expected("a number", node);
+            if (type == typeof(DateTime))
+                return DateTime.TryParse(Str(node), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : throw Expected("a date and time (ISO 8601)", node);
+            if (type == typeof(TimeSpan))
+                return TimeSpan.TryParseExact(Str(node), "c", CultureInfo.InvariantCulture, out var ts) ? ts : throw Expected("a time span", node);
+            if (type.IsEnum)
+            {
+                // a name, a number or a list of flags, as the writer writes an enum; Enum.Parse's own error would quote the value
+                try { return Enum.Parse(type, Str(node), true); }
+                catch (Exception ex) when (ex is ArgumentException || ex is OverflowException) { throw Expected("one of " + string.Join(", ", Enum.GetNames(type)), node); }
+            }
             if (type.IsArray)
             {
-                var items = node as List<object> ?? throw new FormatException($"expected a list for {type.Name}");
-                var arr = Array.CreateInstance(type.GetElementType(), items.Count);
-                for (int i = 0; i < items.Count; i++) arr.SetValue(Bind(items[i], type.GetElementType(), depth + 1), i);
+                var items = node as List<object> ?? throw Expected("a list", node);
+                var et = type.GetElementType();
+                var arr = Array.CreateInstance(et, items.Count);
+                for (int i = 0; i < items.Count; i++) arr.SetValue(Child(items[i], et, null, i, depth), i);
                 return arr;
             }
             if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
             {
-                var items = node as List<object> ?? throw new FormatException($"expected a list for {type.Name}");
+                var items = node as List<object> ?? throw Expected("a list", node);
                 var list = (IList)Activator.CreateInstance(type);
                 var et = type.GetGenericArguments()[0];
-                foreach (var it in items) list.Add(Bind(it, et, depth + 1));
+                for (int i = 0; i < items.Count; i++) list.Add(Child(items[i], et, null, i, depth));
                 return list;
             }
             if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
             {
-                var o = node as Dictionary<string, object> ?? throw new FormatException($"expected an object for {type.Name}");
+                var o = node as Dictionary<string, object> ?? throw Expected("an object", node);
                 var args = type.GetGenericArguments();
-                if (args[0] != typeof(string)) throw new FormatException("only string keys are supported");
+                if (args[0] != typeof(string)) throw new BindError("has keys that are not strings");
                 var dict = (IDictionary)Activator.CreateInstance(type, StringComparer.Ordinal);
-                foreach (var kv in o) dict[kv.Key] = Bind(kv.Value, args[1], depth + 1);
+                foreach (var kv in o) dict[kv.Key] = Child(kv.Value, args[1], JsonReader.IsPlainWord(kv.Key) ? kv.Key : "(key)", 0, depth);
                 return dict;
             }
-            if (!(node is Dictionary<string, object> obj)) throw new FormatException($"expected an object for {type.Name}");
+            if (!(node is Dictionary<string, object> obj)) throw Expected("an object", node);
             var target = Activator.CreateInstance(type);
-            foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(Writable))
-                if (obj.TryGetValue(p.Name, out var v)) p.SetValue(target, Bind(v, p.PropertyType, depth + 1));
+            foreach (var p in WritableProperties(type))
+                if (obj.TryGetValue(p.Name, out var v)) p.SetValue(target, Child(v, p.PropertyType, p.Name, 0, depth));
             return target;
         }
 
-        private static double Num(object node) => node is double d ? d : throw new FormatException($"expected a number, found {node ?? "null"}");
-        private static string Str(object node) => node as string ?? throw new FormatException($"expected a string, found {node ?? "null"}");
-    }
-
-    /// <summary>
-    /// A strict, bounded JSON reader (RFC 8259): objects become Dictionary&lt;string, object&gt; (a duplicate key is an
-    /// error), arrays List&lt;object&gt;, numbers double, plus string, bool and null. Depth is limited; errors are
-    /// FormatExceptions that name the position.
-    /// </summary>
-    internal sealed class JsonReader
-    {
-        private const int MaxDepth = 64;
-        private readonly string _text;
-        private int _pos;
-
-        public JsonReader(string text) { _text = text ?? ""; }
-
-        public object ReadDocument()
+        /// <summary>A property (<paramref name="name"/>) or an item (<paramref name="index"/>, name null) one level down.</summary>
+        private static object Child(object node, Type type, string name, int index, int depth)
         {
-            if (_text.Length > 0 && _text[0] == '\uFEFF') _pos = 1;
-            var v = Value(0);
-            Ws();
-            if (_pos != _text.Length) throw Error("text after the JSON value");
-            return v;
-        }
-
-        private FormatException Error(string what) => new FormatException($"{what} at character {_pos + 1}");
-
-        private void Ws() { while (_pos < _text.Length && (_text[_pos] == ' ' || _text[_pos] == '\t' || _text[_pos] == '\n' || _text[_pos] == '\r')) _pos++; }
-
-        private object Value(int depth)
-        {
-            if (depth > MaxDepth) throw Error("nesting deeper than " + MaxDepth);
-            Ws();
-            if (_pos >= _text.Length) throw Error("unexpected end of the text");
-            char c = _text[_pos];
-            switch (c)
+            try
             {
-                case '{': return Object(depth);
-                case '[': return Array(depth);
-                case '"': return String();
-                case 't': return Literal("true", true);
-                case 'f': return Literal("false", false);
-                case 'n': return Literal("null", null);
+                return Bind(node, type, depth + 1);
             }
-            if (c == '-' || (c >= '0' && c <= '9')) return Number();
-            throw Error($"unexpected '{c}'");
-        }
-
-        private object Literal(string word, object value)
-        {
-            if (string.CompareOrdinal(_text, _pos, word, 0, word.Length) != 0) throw Error("unknown word");
-            _pos += word.Length;
-            return value;
-        }
-
-        private Dictionary<string, object> Object(int depth)
-        {
-            var o = new Dictionary<string, object>(StringComparer.Ordinal);
-            _pos++;
-            Ws();
-            if (_pos < _text.Length && _text[_pos] == '}') { _pos++; return o; }
-            while (true)
+            catch (BindError e)
             {
-                Ws();
-                if (_pos >= _text.Length || _text[_pos] != '"') throw Error("expected a property name");
-                var key = String();
-                Ws();
-                if (_pos >= _text.Length || _text[_pos] != ':') throw Error("expected ':'");
-                _pos++;
-                if (o.ContainsKey(key)) throw Error($"duplicate property '{key}'");
-                o.Add(key, Value(depth + 1));
-                Ws();
-                if (_pos >= _text.Length) throw Error("unexpected end of the text");
-                if (_text[_pos] == ',') { _pos++; continue; }
-                if (_text[_pos] == '}') { _pos++; return o; }
-                throw Error("expected ',' or '}'");
+                var here = name ?? "[" + index.ToString(CultureInfo.InvariantCulture) + "]";
+                throw new BindError(e.Why, e.Path.Length == 0 || e.Path[0] == '[' ? here + e.Path : here + "." + e.Path);
             }
         }
 
-        private List<object> Array(int depth)
+        private static readonly ConcurrentDictionary<Type, PropertyInfo[]> Properties = new ConcurrentDictionary<Type, PropertyInfo[]>();
+
+        private static PropertyInfo[] WritableProperties(Type type)
+            => Properties.GetOrAdd(type, t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(Writable).ToArray());
+
+        private static long Whole(object node, long min, long max)
         {
-            var l = new List<object>();
-            _pos++;
-            Ws();
-            if (_pos < _text.Length && _text[_pos] == ']') { _pos++; return l; }
-            while (true)
-            {
-                l.Add(Value(depth + 1));
-                Ws();
-                if (_pos >= _text.Length) throw Error("unexpected end of the text");
-                if (_text[_pos] == ',') { _pos++; continue; }
-                if (_text[_pos] == ']') { _pos++; return l; }
-                throw Error("expected ',' or ']'");
-            }
+            if (!(node is double d)) throw Expected("a number", node);
+            // outside the type it is refused, not wrapped (numbers are doubles: exact up to 2^53, as the writer's counters are)
+            if (d != Math.Floor(d) || d < min || d >= (double)max + 1) throw Expected($"a whole number from {min} to {max}", node);
+            return (long)d;
         }
 
-        private string String()
+        private static string Str(object node) => node as string ?? throw Expected("a string", node);
+
+        private static BindError Expected(string what, object found) => new BindError($"must be {what}, not {Kind(found)}");
+
+        /// <summary>A value of the wrong kind, and the path to it (filled in on the way out).</summary>
+        private sealed class BindError : FormatException
         {
-            _pos++;
-            var sb = new System.Text.StringBuilder();
-            while (true)
+            public BindError(string why, string path = "") : base((path.Length == 0 ? "the snapshot" : path) + " " + why)
             {
-                if (_pos >= _text.Length) throw Error("unterminated string");
-                char c = _text[_pos++];
-                if (c == '"') return sb.ToString();
-                if (c < 0x20) throw Error("control character in a string");
-                if (c != '\\') { sb.Append(c); continue; }
-                if (_pos >= _text.Length) throw Error("unterminated escape");
-                char e = _text[_pos++];
-                switch (e)
-                {
-                    case '"': sb.Append('"'); break;
-                    case '\\': sb.Append('\\'); break;
-                    case '/': sb.Append('/'); break;
-                    case 'b': sb.Append('\b'); break;
-                    case 'f': sb.Append('\f'); break;
-                    case 'n': sb.Append('\n'); break;
-                    case 'r': sb.Append('\r'); break;
-                    case 't': sb.Append('\t'); break;
-                    case 'u':
-                        if (_pos + 4 > _text.Length || !int.TryParse(_text.Substring(_pos, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var code))
-                            throw Error("bad \\u escape");
-                        sb.Append((char)code);
-                        _pos += 4;
-                        break;
-                    default: throw Error($"unknown escape '\\{e}'");
-                }
+                Why = why;
+                Path = path;
             }
+
+            public string Why { get; }
+            public string Path { get; }
         }
 
-        private double Number()
+        private static string Kind(object node)
         {
-            int start = _pos;
-            if (_text[_pos] == '-') _pos++;
-            while (_pos < _text.Length && "0123456789.eE+-".IndexOf(_text[_pos]) >= 0) _pos++;
-            var s = _text.Substring(start, _pos - start);
-            if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) { _pos = start; throw Error($"bad number '{s}'"); }
-            return d;
+            switch (node)
+            {
+                case null: return "null";
+                case string _: return "a string";
+                case double _: return "a number";
+                case bool _: return "true or false";
+                case List<object> _: return "a list";
+                case Dictionary<string, object> _: return "an object";
+                default: return "something else";
+            }
         }
     }
 }

@@ -158,12 +158,12 @@ namespace WgTroubleshoot.Tests.Config
                         if (lint.Config != null) messages.AddRange(lint.Config.Peers.Select(p => p.Name));
                         foreach (var m in messages.Where(m => m != null))
                         {
-                            foreach (var (start, length) in KeyText.Runs(m))
+                            foreach (var (start, length) in KeyRedactor.Runs(m))
                             {
                                 var run = m.Substring(start, length);
                                 for (int w = 43; w <= Math.Min(64, run.Length); w++)
                                     for (int s = 0; s + w <= run.Length; s++)
-                                        if (KeyText.TryDecodeAny(run.Substring(s, w), out var k) && k.SequenceEqual(raw))
+                                        if (KeyRedactor.TryDecodeAny(run.Substring(s, w), out var k) && k.SequenceEqual(raw))
                                             Assert.Fail($"'{t}' with form {form.Length}: a message decodes to the key: {m}");
                             }
                             foreach (var f in forms)

@@ -2,10 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Specialized;
 using System.Text.Json;
-using WgTroubleshoot.Bundle;
+using WgTroubleshoot.Json;
 using Xunit;
 
-namespace WgTroubleshoot.Tests.Bundle
+namespace WgTroubleshoot.Tests.Json
 {
     public class JsonWriterTests
     {

@@ -6,11 +6,12 @@ using System.Linq;
 using System.Reflection;
 using System.Text;
 
-namespace WgTroubleshoot.Bundle
+namespace WgTroubleshoot.Json
 {
     /// <summary>
-    /// A small indented JSON writer for the support bundle's simple data: strings, numbers, booleans, null,
-    /// arrays and objects (netstandard2.0 has no System.Text.Json, and the module takes no dependency for this).
+    /// The module's one JSON writer, for snapshots and support bundles (indented) and for what crosses a session to
+    /// another host (compact, no whitespace): strings, numbers, booleans, null, arrays and objects (netstandard2.0 has
+    /// no System.Text.Json, and the module takes no dependency for this; <see cref="JsonReader"/> reads it back).
     /// <see cref="WriteValue"/> also writes dictionaries (as objects, keys in their order), sequences, enums
     /// (by name), DateTime (ISO 8601), TimeSpan ("c" format) and other objects by their public properties.
     /// </summary>
@@ -20,7 +21,14 @@ namespace WgTroubleshoot.Bundle
         private readonly StringBuilder _sb = new StringBuilder();
         private readonly Stack<bool> _hasItems = new Stack<bool>();   // per open container: something written yet
         private readonly Stack<bool> _isObject = new Stack<bool>();
+        private readonly bool _indented;
         private bool _afterName;
+
+        /// <param name="indented">false: no whitespace at all (the remote wire format).</param>
+        public JsonWriter(bool indented = true) { _indented = indented; }
+
+        /// <summary><paramref name="value"/> as compact JSON (see <see cref="WriteValue"/>).</summary>
+        public static string Compact(object value) => new JsonWriter(indented: false).WriteValue(value).ToString();
 
         public override string ToString() => _sb.ToString();
 
@@ -35,7 +43,7 @@ namespace WgTroubleshoot.Bundle
                 throw new InvalidOperationException("A property name is only valid directly inside an object.");
             Separator();
             Quote(_sb, name ?? string.Empty);
-            _sb.Append(": ");
+            _sb.Append(_indented ? ": " : ":");
             _afterName = true;
             return this;
         }
@@ -195,6 +203,7 @@ namespace WgTroubleshoot.Bundle
 
         private void NewLine()
         {
+            if (!_indented) return;
             _sb.Append('\n');
             _sb.Append(' ', 2 * _isObject.Count);
         }
