@@ -56,6 +56,7 @@ $Expected = [ordered]@{
     # peer, key and endpoint faults (tests/lab/Faults/Peer.ps1)
     EndpointRoutedIntoTunnel   = @{ Side = 'client'; Cause = 'EndpointRoutedIntoTunnel' }
     EndpointAaaaOnly           = @{ Side = 'client'; Cause = 'AddressFamilyMismatch' }
+    EndpointBlackholed         = @{ Side = 'client'; Cause = 'EndpointUnreachable' }
     DdnsMovedFreshHandshake    = @{ Side = 'client'; Cause = 'StaleEndpoint' }
     AllowedIpsConflict         = @{ Side = 'server'; Cause = 'AllowedIpsConflict' }
     ListenPortInUse            = @{ Side = 'server'; Cause = 'ListenPortInUse' }

@@ -16,6 +16,7 @@ $out = Join-Path $PSScriptRoot '../WgTroubleshoot.Tests/Corpus/snapshots/peer'
 $cases = @(
     @{ Name = 'EndpointRoutedIntoTunnel'; Side = 'client' }
     @{ Name = 'EndpointAaaaOnly'; Side = 'client' }
+    @{ Name = 'EndpointBlackholed'; Side = 'client' }
     @{ Name = 'DdnsMovedFreshHandshake'; Side = 'client' }
     @{ Name = 'AllowedIpsConflict'; Side = 'server' }
     @{ Name = 'ListenPortInUse'; Side = 'server' }

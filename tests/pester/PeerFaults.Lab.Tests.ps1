@@ -66,6 +66,22 @@ Describe 'Peer and key faults: symptom first, then the Cause' -Tag Lab -Skip:$La
         finally { $null = Lab client (@('ip', '-4', 'route', 'replace') + ($default -split '\s+')) }
     }
 
+    It 'A blackhole route for the endpoint while the family is routed: EndpointUnreachable naming the failed lookup and the route kind' {
+        Add-WgLabFault -Lab $lab -Fault EndpointBlackholed
+        # the symptom: the default route is there, this one address has no route, and no handshake completes
+        (Lab client 'ip', '-4', 'route', 'show', 'default').StdOut | Should -Match '^default via'
+        $get = Lab client 'ip', 'route', 'get', $lab.Server.Underlay
+        $get.ExitCode | Should -Not -Be 0
+        $get.StdErr | Should -Match 'Invalid argument'
+        Wait-WgLabHandshake -Lab $lab -TimeoutSeconds 4 | Should -BeFalse
+        $f = @(Invoke-Child client { Invoke-WgDiagnosis })
+        $f[0].Cause | Should -Be 'EndpointUnreachable' -Because ($f | Format-List | Out-String)
+        $f[0].Id | Should -Be 'WGD305'
+        ($f[0].Evidence -join "`n") | Should -Match "ip -4 route get $([regex]::Escape($lab.Server.Underlay)): RTNETLINK answers: Invalid argument \(a blackhole route\)"
+        @($f | Where-Object Cause -eq 'EndpointUnreachable').Count | Should -Be 1
+        @($f | Where-Object Cause -eq 'AddressFamilyMismatch').Count | Should -Be 0
+    }
+
     It 'StaleEndpoint is an Error right after the name moved, while the handshake is still fresh' {
         Add-WgLabFault -Lab $lab -Fault DdnsMovedFreshHandshake
         $hs = Get-WgLabHandshake -Lab $lab -Node client

@@ -100,7 +100,7 @@ namespace WgTroubleshoot.Checks
             new Suppression(new[] { Cause.EndpointRoutedIntoTunnel, Cause.AddressFamilyMismatch }, Suppression.CauseIs(Cause.EndpointUnreachable, Cause.PresharedKeyMismatch, Cause.AllowedIpsMismatch, Cause.UpstreamFilter, Cause.KeyMismatch),
                 "Nothing reaches the wire towards that endpoint.", samePeer: true),
             new Suppression(new[] { Cause.EndpointUnreachable }, f => f.Id != AddressFamilyMismatchCheck.NoRouteId && Suppression.CauseIs(Cause.EndpointUnreachable, Cause.PresharedKeyMismatch, Cause.AllowedIpsMismatch, Cause.UpstreamFilter, Cause.KeyMismatch)(f),
-                "This host has no route of either family towards that endpoint: nothing is sent.", samePeer: true, winnerIs: f => f.Id == AddressFamilyMismatchCheck.NoRouteId),
+                "This host has no route towards that endpoint (none of either family, or a route or rule that swallows it): nothing is sent.", samePeer: true, winnerIs: f => f.Id == AddressFamilyMismatchCheck.NoRouteId),
             new Suppression(new[] { Cause.AllowedIpsConflict }, f => f.Cause == nameof(Cause.AllowedIpsMismatch) || f.Cause == nameof(Cause.EndpointUnreachable),
                 "Another peer holds the prefix live (the configuration lint names the same duplicate)."),
             new Suppression(new[] { Cause.HandshakeReplay }, Suppression.CauseIs(Cause.KeyMismatch, Cause.UpstreamFilter),

@@ -25,13 +25,17 @@ namespace WgTroubleshoot.Diagnosis
         /// <param name="resolve">Resolves a host name to its A and AAAA addresses; throws or returns none when it cannot.</param>
         /// <param name="hasRoute">True when this host has a route to the address.</param>
         /// <param name="routesFamily">True when this host routes the address family at all; a name of one family is a
-        /// family mismatch only when the host routes the other one (null: assumed).</param>
+        /// family mismatch only when the host routes the other family and not this one (a family it routes whose one
+        /// address has no route is no route to that address, not a mismatch). Null: unknown, the other family is
+        /// assumed routed and this one not.</param>
         public EndpointChecker(Func<string, IPAddress[]> resolve, Func<IPAddress, bool> hasRoute, Func<AddressFamily, bool> routesFamily = null)
         {
             _resolve = resolve;
             _hasRoute = hasRoute;
-            _routesFamily = routesFamily ?? (_ => true);
+            _routesFamily = routesFamily;
         }
+
+        private bool Routes(AddressFamily family, bool unknown) => _routesFamily == null ? unknown : _routesFamily(family);
 
         /// <summary>The system resolver (getaddrinfo: /etc/hosts, then DNS), bounded in time.</summary>
         public static IPAddress[] SystemResolve(string host, TimeSpan timeout)
@@ -97,9 +101,9 @@ namespace WgTroubleshoot.Diagnosis
             var v4 = addresses.Where(a => a.AddressFamily == AddressFamily.InterNetwork).ToList();
             var v6 = addresses.Where(a => a.AddressFamily == AddressFamily.InterNetworkV6).ToList();
             bool v4Route = v4.Any(_hasRoute), v6Route = v6.Any(_hasRoute);
-            if (v4.Count == 0 && v6.Count > 0 && !v6Route && _routesFamily(AddressFamily.InterNetwork))
+            if (v4.Count == 0 && v6.Count > 0 && !v6Route && Routes(AddressFamily.InterNetwork, true) && !Routes(AddressFamily.InterNetworkV6, false))
                 s.AddressFamilyWarning = $"'{endpointHost}' resolves only to IPv6 ({string.Join(", ", v6)}) and this host has no IPv6 route to it: add an A record or IPv6 connectivity.";
-            else if (v6.Count == 0 && v4.Count > 0 && !v4Route && _routesFamily(AddressFamily.InterNetworkV6))
+            else if (v6.Count == 0 && v4.Count > 0 && !v4Route && Routes(AddressFamily.InterNetworkV6, true) && !Routes(AddressFamily.InterNetwork, false))
                 s.AddressFamilyWarning = $"'{endpointHost}' resolves only to IPv4 ({string.Join(", ", v4)}) and this host has no IPv4 route to it: add an AAAA record or IPv4 connectivity.";
 
             // wg takes the first usable address getaddrinfo returns; prefer one this host can reach.

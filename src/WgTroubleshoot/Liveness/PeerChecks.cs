@@ -95,14 +95,36 @@ namespace WgTroubleshoot.Liveness
                 var addr = PeerFactsCollector.EndpointAddress(p.Endpoint);
                 bool v6 = addr != null && addr.AddressFamily == AddressFamily.InterNetworkV6;
                 string family = v6 ? "IPv6" : "IPv4", otherFamily = v6 ? "IPv4" : "IPv6";
-                // No route to this one address of a family the host routes is EndpointUnreachable (the handshake check).
-                if ((v6 ? f.Route6 : f.Route4) != null) continue;
+                var lookup = $"ip {(v6 ? "-6" : "-4")} route get {r.Destination}: {r.Line}";
+                var own = v6 ? f.Route6 : f.Route4;
+                if (own != null)
+                {
+                    // The host routes this family, and the lookup of this one address fails: a blackhole, unreachable
+                    // or prohibit route (or an ip rule) swallows it. Said only for a peer that does not work, and not
+                    // with a fwmark (WireGuard's own packets are policy-routed then: a plain lookup says nothing).
+                    if (!PeerCheckCatalog.NotWorking(f, p.PublicKey) || (!string.IsNullOrEmpty(f.FwMark) && f.FwMark != "off" && f.FwMark != "0")) continue;
+                    explained.Add(p.PublicKey);
+                    yield return new Finding
+                    {
+                        Id = NoRouteId, Severity = "Error", Cause = nameof(Cause.EndpointUnreachable), Peer = p.PublicKey,
+                        Summary = $"This host has no route to {p.Name ?? "the peer"}'s endpoint {r.Destination}, although it routes {family}: a route or rule of its own swallows the packets before they reach the wire.",
+                        Evidence = new[]
+                        {
+                            $"Live endpoint {p.Endpoint}; {lookup}",
+                            $"{family} routes here: {own}",
+                            "Handshake: " + (f.Handshakes.TryGetValue(p.PublicKey, out var hs) ? hs.Reason : "no data"),
+                        },
+                        Remediation = $"Find the route or rule that catches {r.Destination} (ip {(v6 ? "-6 " : "")}route show table all | grep -F '{r.Destination}'; ip {(v6 ? "-6 " : "")}rule show) and remove it if nothing meant to block this peer (a blackhole left by a ban tool is the usual one), then check the handshake again.",
+                        CanRepair = false,
+                        FoldSummary = "have endpoints that a route or rule of this host swallows (ip route get fails although the family is routed).",
+                    };
+                    continue;
+                }
                 var other = v6 ? f.Route4 : f.Route6;
                 var cp = f.ConfiguredPeers.FirstOrDefault(c => c.PublicKey == p.PublicKey);
                 f.Resolved.TryGetValue(p.PublicKey, out var resolved);
                 f.Handshakes.TryGetValue(p.PublicKey, out var h);
                 explained.Add(p.PublicKey);
-                var lookup = $"ip {(v6 ? "-6" : "-4")} route get {r.Destination}: {r.Line}";
                 if (other == null)
                 {
                     yield return new Finding

@@ -128,5 +128,61 @@ namespace WgTroubleshoot.Tests.Liveness
             var none = new EndpointChecker(resolve, _ => false, _ => false).Check("wg0", false, peer, live);
             Assert.Null(none.AddressFamilyWarning);
         }
+
+        [Fact]
+        public void TheKernelsAnswerOfEachFailedBatchLineIsKept()
+        {
+            // what `ip -force -batch -` wrote for lines 1, 3, 4 and 5 (a blackhole, unreachable and prohibit route, no route)
+            var stderr = "RTNETLINK answers: Invalid argument\nCommand failed -:1\nRTNETLINK answers: No route to host\nCommand failed -:3\n"
+                       + "RTNETLINK answers: Permission denied\nCommand failed -:4\nRTNETLINK answers: Network is unreachable\nCommand failed -:5\n";
+            var e = WgTroubleshoot.Snapshot.Sources.RouteSource.ParseErrors(stderr);
+            Assert.Equal(new[] { 1, 3, 4, 5 }, e.Keys.OrderBy(k => k).ToArray());
+            Assert.Equal("RTNETLINK answers: Invalid argument (a blackhole route)", e[1]);
+            Assert.Equal("RTNETLINK answers: No route to host (an unreachable route)", e[3]);
+            Assert.Equal("RTNETLINK answers: Permission denied (a prohibit route or rule)", e[4]);
+            Assert.Equal("RTNETLINK answers: Network is unreachable (no route)", e[5]);
+            Assert.Empty(WgTroubleshoot.Snapshot.Sources.RouteSource.ParseErrors(""));
+        }
+
+        private static PeerFacts Swallowed(string status)
+        {
+            var f = new PeerFacts { Interface = "wg0", Route4 = "ip -4 route show default: default via 192.0.2.1 dev eth0", LivePeers = { Live("S", "203.0.113.2:51820") } };
+            f.EndpointRoutes["S"] = new RouteFact { Destination = "203.0.113.2", Success = false, Text = "RTNETLINK answers: Invalid argument (a blackhole route)" };
+            f.Handshakes["S"] = new HandshakeResult { Peer = "S", Status = status, Reason = "test" };
+            return f;
+        }
+
+        [Fact]
+        public void AnEndpointThatARouteSwallowsIsNoRouteWhileTheFamilyRoutes()
+        {
+            var r = new AddressFamilyMismatchCheck().Judge(Swallowed(nameof(HandshakeStatus.NeverEstablished)), new HashSet<string>()).Single();
+            Assert.Equal(nameof(Cause.EndpointUnreachable), r.Cause);
+            Assert.Equal(AddressFamilyMismatchCheck.NoRouteId, r.Id);
+            Assert.Contains(r.Evidence, e => e.Contains("ip -4 route get 203.0.113.2: RTNETLINK answers: Invalid argument (a blackhole route)"));
+            Assert.Contains(r.Evidence, e => e.Contains("IPv4 routes here: ip -4 route show default"));
+        }
+
+        [Fact]
+        public void AFailedLookupIsNoFindingForAWorkingPeerOrUnderAFwmark()
+        {
+            Assert.Empty(new AddressFamilyMismatchCheck().Judge(Swallowed(nameof(HandshakeStatus.Healthy)), new HashSet<string>()));
+            var marked = Swallowed(nameof(HandshakeStatus.NeverEstablished));
+            marked.FwMark = "0xca6c";
+            Assert.Empty(new AddressFamilyMismatchCheck().Judge(marked, new HashSet<string>()));
+        }
+
+        [Fact]
+        public void TheRecordedAaaaOnlyClientWithAnIPv6RouteAndABlackholeIsNoRoute()
+        {
+            var snap = SnapshotJson.ReadFile(Fixture("EndpointAaaaOnly-client"));
+            snap.Routes.DefaultDevice6 = "eth0";
+            snap.Routes.DefaultText6 = "default via 2001:db8:1::1 dev eth0 metric 1024";
+            foreach (var l in snap.Routes.Lookups.Where(l => l.Destination == "2001:db8:200::2")) l.Text = "RTNETLINK answers: Invalid argument (a blackhole route)";
+            var findings = new Diagnoser().Diagnose(snap);
+            Assert.True(!findings.Any(f => f.Cause == nameof(Cause.AddressFamilyMismatch)), string.Join("\n", findings.Select(f => f.Id + " " + f.Cause + " " + f.Summary + " | " + string.Join(" | ", f.Evidence))));
+            Assert.Equal(AddressFamilyMismatchCheck.NoRouteId, findings[0].Id);
+            Assert.Contains(findings[0].Evidence, e => e.Contains("blackhole route"));
+            Assert.Single(findings, f => f.Cause == nameof(Cause.EndpointUnreachable) && f.Peer == findings[0].Peer);
+        }
     }
 }

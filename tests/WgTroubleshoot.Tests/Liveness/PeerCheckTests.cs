@@ -163,6 +163,7 @@ namespace WgTroubleshoot.Tests.Liveness
             {
                 ["EndpointRoutedIntoTunnel-client"] = "EndpointRoutedIntoTunnel",
                 ["EndpointAaaaOnly-client"] = "AddressFamilyMismatch",
+                ["EndpointBlackholed-client"] = "EndpointUnreachable",
                 ["DdnsMovedFreshHandshake-client"] = "StaleEndpoint",
                 ["AllowedIpsConflict-server"] = "AllowedIpsConflict",
                 ["ListenPortInUse-server"] = "ListenPortInUse",

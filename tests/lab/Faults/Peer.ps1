@@ -34,6 +34,16 @@ Register-LabFault -Name 'EndpointRoutedIntoTunnel' -Side 'client' -Symptom 'No h
     Reset-LabSession $Lab
 }
 
+Register-LabFault -Name 'EndpointBlackholed' -Side 'client' -Symptom 'No handshake: the client has a blackhole route for the server''s endpoint 203.0.113.2 (as a ban tool leaves one), while its IPv4 default route is fine: ip route get 203.0.113.2 fails with "Invalid argument" and nothing leaves eth0.' -Add {
+    param($Lab, $Node)
+    $null = Invoke-LabNative -Command 'ip', '-n', $Lab.Client.Namespace, 'route', 'replace', 'blackhole', "$($Lab.Server.Underlay)/32"
+    Reset-LabSession $Lab
+} -Remove {
+    param($Lab)
+    $null = Invoke-LabNative -Command 'ip', '-n', $Lab.Client.Namespace, 'route', 'del', 'blackhole', "$($Lab.Server.Underlay)/32"
+    Reset-LabSession $Lab
+}
+
 Register-LabFault -Name 'EndpointAaaaOnly' -Side 'client' -Symptom 'No handshake: the client''s endpoint name vpn.example.test has only an AAAA record (2001:db8:200::2 in its hosts file), wg resolved it to [2001:db8:200::2]:51820, and the client has no IPv6 route there (ip -6 route get fails).' -Add {
     param($Lab, $Node)
     $c = $Lab.Client; $s = $Lab.Server

@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
@@ -140,11 +141,49 @@ namespace WgTroubleshoot.Snapshot.Sources
             var batch = string.Join("\n", wanted.Select(a => "route get " + a)) + "\n";
             var res = r.Run("ip", new[] { "-force", "-batch", "-" }, TimeSpan.FromSeconds(30), batch);
             var found = Parse(res.StdOut);
-            foreach (var a in wanted)
+            var errors = ParseErrors(res.StdErr);
+            for (int n = 0; n < wanted.Count; n++)
             {
+                var a = wanted[n];
                 var key = IPAddress.Parse(a).ToString();
-                routes.Lookups.Add(found.TryGetValue(key, out var l) ? l : new RouteLookup { Destination = a, Reachable = false, Text = "no route" });
+                routes.Lookups.Add(found.TryGetValue(key, out var l) ? l
+                    : new RouteLookup { Destination = a, Reachable = false, Text = errors.TryGetValue(n + 1, out var e) ? e : "no route" });
             }
+        }
+
+        /// <summary>
+        /// The kernel's answer for each failed line of an `ip -force -batch` run: "RTNETLINK answers: X" followed by
+        /// "Command failed -:N"; the answer is given with what it means for a route lookup (a blackhole, unreachable
+        /// or prohibit route, or no route at all).
+        /// </summary>
+        internal static Dictionary<int, string> ParseErrors(string stderr)
+        {
+            var d = new Dictionary<int, string>();
+            string last = null;
+            foreach (var raw in (stderr ?? "").Split('\n'))
+            {
+                var line = raw.Trim();
+                if (line.Length == 0) continue;
+                const string failed = "Command failed -:";
+                if (line.StartsWith(failed, StringComparison.Ordinal))
+                {
+                    if (int.TryParse(line.Substring(failed.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 && !d.ContainsKey(n))
+                        d[n] = Describe(last);
+                    last = null;
+                }
+                else last = line.Length > 200 ? line.Substring(0, 200) : line;
+            }
+            return d;
+        }
+
+        private static string Describe(string answer)
+        {
+            if (string.IsNullOrEmpty(answer)) return "no route";
+            if (answer.EndsWith("Invalid argument", StringComparison.Ordinal)) return answer + " (a blackhole route)";
+            if (answer.EndsWith("No route to host", StringComparison.Ordinal)) return answer + " (an unreachable route)";
+            if (answer.EndsWith("Permission denied", StringComparison.Ordinal)) return answer + " (a prohibit route or rule)";
+            if (answer.EndsWith("Network is unreachable", StringComparison.Ordinal)) return answer + " (no route)";
+            return answer;
         }
 
         /// <summary>Parses `ip route get` lines: "203.0.113.7 via 192.0.2.1 dev eth0 table 51820 src 192.0.2.5 uid 0".</summary>
