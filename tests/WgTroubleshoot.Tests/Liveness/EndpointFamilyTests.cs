@@ -184,5 +184,15 @@ namespace WgTroubleshoot.Tests.Liveness
             Assert.Contains(findings[0].Evidence, e => e.Contains("blackhole route"));
             Assert.Single(findings, f => f.Cause == nameof(Cause.EndpointUnreachable) && f.Peer == findings[0].Peer);
         }
+
+        [Fact]
+        public void TheRecordedBlackholedClientIsNoRouteNamingTheBlackhole()
+        {
+            var findings = new Diagnoser().Diagnose(SnapshotJson.ReadFile(Fixture("EndpointBlackholed-client")));
+            Assert.Equal(AddressFamilyMismatchCheck.NoRouteId, findings[0].Id);
+            Assert.Contains(findings[0].Evidence, e => e.Contains("RTNETLINK answers: Invalid argument (a blackhole route)"));
+            Assert.Single(findings, f => f.Cause == nameof(Cause.EndpointUnreachable));
+            Assert.DoesNotContain(findings, f => f.Cause == nameof(Cause.AddressFamilyMismatch));
+        }
     }
 }
