@@ -38,7 +38,6 @@ namespace WgTroubleshoot.Snapshot.Sources
             var nf = ctx.Snapshot.Netfilter;
             var tunnels = new HashSet<string>(ctx.Snapshot.Interfaces.Select(i => i.Name), StringComparer.Ordinal);
             nf.Underlay = ctx.Snapshot.Links.Select(l => l.Name).Where(n => n != "lo" && !tunnels.Contains(n)).ToList();
-            ReadUfwDefaults(nf);
             ReadBackends(ctx.Runner, nf, (backend, body) => ctx.Run(Name + ":" + backend, null, body),
                 (backend, state, message) => ctx.Report(Name + ":" + backend, null, state, state == SourceState.Skipped ? null : ErrorIds.ToolNotInstalled, message),
                 ufwWhenInactive: false);
@@ -56,8 +55,8 @@ namespace WgTroubleshoot.Snapshot.Sources
         /// <paramref name="read"/> runs each backend's read (the snapshot records a failure as that source's state, the
         /// inspector lets it throw); <paramref name="report"/>, when given, hears of a backend that could not be read
         /// (Unavailable: the kernel has its tables, the tool is missing) or was not asked (Skipped: ufw inactive). ufw's
-        /// status is read when ufw's chains are in the iptables rules, ufw.conf enables it or iptables could not be read,
-        /// and always with <paramref name="ufwWhenInactive"/>.
+        /// status is read when ufw's chains are in the iptables rules, ufw.conf enables it or iptables could not be read
+        /// (ufw's defaults are read into <paramref name="nf"/> for that), and always with <paramref name="ufwWhenInactive"/>.
         /// </summary>
         public static void ReadBackends(INativeRunner r, NetfilterState nf, Action<string, Action> read, Action<string, SourceState, string> report, bool ufwWhenInactive)
         {
@@ -84,6 +83,7 @@ namespace WgTroubleshoot.Snapshot.Sources
             }
             // ufw is a front end of iptables: while it is active its chains are in the rules just read. `ufw status`
             // (a Python program, seconds on a busy host) is asked only when they are there or ufw.conf enables it.
+            if (!ufwWhenInactive) ReadUfwDefaults(nf);
             if (r.IsAvailable("ufw"))
             {
                 bool iptablesRead = nf.Backends.Any(b => b.Name.StartsWith("iptables", StringComparison.Ordinal) || b.Name.StartsWith("ip6tables", StringComparison.Ordinal));
