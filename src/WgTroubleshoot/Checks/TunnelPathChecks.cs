@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using System.Text.RegularExpressions;
 using WgTroubleshoot.Firewall;
 using WgTroubleshoot.Snapshot;
 using WgTroubleshoot.Snapshot.Sources;
@@ -32,8 +31,12 @@ namespace WgTroubleshoot.Checks
             if (pattern == null) return true;
             bool neg = pattern.StartsWith("!", StringComparison.Ordinal);
             var p = neg ? pattern.Substring(1) : pattern;
-            return Probe.NameMatches(p, name) != neg;
+            return NameIn(p, name) != neg;
         }
+
+        /// <summary>An interface match ("wg0", "wg*", "wg+", or an nft set such as { "wg0", "wg1" }) against one name.</summary>
+        public static bool NameIn(string pattern, string name)
+            => pattern.StartsWith("{", StringComparison.Ordinal) ? NftParser.SplitValues(pattern).Any(p => Probe.NameMatches(p, name)) : Probe.NameMatches(pattern, name);
 
         /// <summary>
         /// True when the rule rewrites a SYN of that family (<paramref name="v6"/>) forwarded from <paramref name="inIf"/>
@@ -45,87 +48,48 @@ namespace WgTroubleshoot.Checks
             => Sees(v6) && Matches(In, inIf) && Matches(Out, outIf) && (ToPathMtu ? outMtu - (v6 ? 60 : 40) <= fit : SetMss.HasValue && SetMss.Value <= fit);
     }
 
-    /// <summary>Finds the MSS clamp rules in the netfilter text of every backend (forward and postrouting paths).</summary>
+    /// <summary>
+    /// The MSS clamp rules of every nftables, iptables and ip6tables backend, read from the one parse of the ruleset
+    /// (<see cref="NetfilterState.Chains"/>): the rules whose MSS rewrite the parser recorded, in forward and
+    /// postrouting base chains and in regular chains (which any hook may jump to).
+    /// </summary>
     public static class MssClampRules
     {
-        private static readonly Regex IptIf = new Regex(@"(?<neg>!\s+)?(?<opt>-i|-o|--in-interface|--out-interface)\s+(?<name>\S+)", RegexOptions.Compiled);
-        private static readonly Regex NftIf = new Regex(@"\b(?<opt>iifname|oifname|iif|oif)\s+(?<neg>!=\s*)?""?(?<name>[^""\s{}]+)""?", RegexOptions.Compiled);
-        private static readonly Regex NftSet = new Regex(@"\btcp\s+option\s+maxseg\s+size\s+set\s+(?<v>rt\s+mtu|\d+)", RegexOptions.Compiled);
-        private static readonly Regex IptSet = new Regex(@"--set-mss\s+(\d+)", RegexOptions.Compiled);
-        private static readonly Regex NftFamily = new Regex(@"\bnfproto\s+(?<f>ipv4|ipv6)\b|\b(?<ip>ip6?)\s+(saddr|daddr|version|nexthdr|protocol)\b", RegexOptions.Compiled);
-
         public static List<MssClampRule> Find(NetfilterState nf)
         {
             var list = new List<MssClampRule>();
             foreach (var b in nf.Backends.Where(x => x.Text != null))
-            {
-                if (b.Name == "nftables") list.AddRange(FromNft(b.Name, b.Text));
-                else if (b.Name.StartsWith("iptables", StringComparison.Ordinal) || b.Name.StartsWith("ip6tables", StringComparison.Ordinal)) list.AddRange(FromIptablesSave(b.Name, b.Text));
-            }
+                if (b.Name == "nftables" || b.Name.StartsWith("iptables", StringComparison.Ordinal) || b.Name.StartsWith("ip6tables", StringComparison.Ordinal))
+                    list.AddRange(From(b.Name, nf.Chains(b.Name)));
             return list;
         }
 
+        /// <summary>The clamp rules of one `iptables-save` / `ip6tables-save` text (an ip6tables backend name reads it as IPv6).</summary>
         public static IEnumerable<MssClampRule> FromIptablesSave(string backend, string text)
-        {
-            foreach (var raw in text.Replace("\r", "").Split('\n'))
-            {
-                var l = raw.Trim();
-                if (!l.StartsWith("-A ", StringComparison.Ordinal) || l.IndexOf("-j TCPMSS", StringComparison.Ordinal) < 0) continue;
-                var chain = l.Split(' ')[1];
-                if (chain == "INPUT" || chain == "OUTPUT" || chain == "PREROUTING") continue;
-                var r = new MssClampRule
-                {
-                    Backend = backend, Chain = chain, Text = l, ToPathMtu = l.IndexOf("--clamp-mss-to-pmtu", StringComparison.Ordinal) >= 0,
-                    Family = backend.StartsWith("ip6tables", StringComparison.Ordinal) ? "ipv6" : "ipv4",
-                };
-                var set = IptSet.Match(l);
-                if (set.Success) r.SetMss = int.Parse(set.Groups[1].Value, CultureInfo.InvariantCulture);
-                foreach (Match m in IptIf.Matches(l))
-                {
-                    var v = (m.Groups["neg"].Success ? "!" : "") + m.Groups["name"].Value;
-                    if (m.Groups["opt"].Value.EndsWith("i", StringComparison.Ordinal) || m.Groups["opt"].Value == "--in-interface") r.In = v; else r.Out = v;
-                }
-                yield return r;
-            }
-        }
+            => From(backend, IptablesParser.Parse(text, backend.StartsWith("ip6tables", StringComparison.Ordinal)).AllChains());
 
-        public static IEnumerable<MssClampRule> FromNft(string backend, string text)
-        {
-            string table = null, chain = null, hook = null;
-            foreach (var raw in text.Replace("\r", "").Split('\n'))
-            {
-                var l = raw.Trim();
-                var t = Regex.Match(l, @"^table\s+(\S+)\s+(\S+)\s*\{");
-                if (t.Success) { table = t.Groups[1].Value + " " + t.Groups[2].Value; chain = null; hook = null; continue; }
-                var c = Regex.Match(l, @"^chain\s+(\S+)\s*\{");
-                if (c.Success) { chain = c.Groups[1].Value; hook = null; continue; }
-                var h = Regex.Match(l, @"\btype\s+\S+\s+hook\s+(\S+)");
-                if (h.Success) { hook = h.Groups[1].Value; continue; }
-                var s = NftSet.Match(l);
-                if (!s.Success) continue;
-                if (hook != null && hook != "forward" && hook != "postrouting") continue;
-                var r = new MssClampRule { Backend = backend, Chain = $"{chain} of {table}", Text = l, Family = NftRuleFamily(table, l) };
-                if (s.Groups["v"].Value.StartsWith("rt", StringComparison.Ordinal)) r.ToPathMtu = true;
-                else r.SetMss = int.Parse(s.Groups["v"].Value, CultureInfo.InvariantCulture);
-                foreach (Match m in NftIf.Matches(l))
-                {
-                    var v = (m.Groups["neg"].Success ? "!" : "") + m.Groups["name"].Value;
-                    if (m.Groups["opt"].Value.StartsWith("i", StringComparison.Ordinal)) r.In = v; else r.Out = v;
-                }
-                yield return r;
-            }
-        }
+        /// <summary>The clamp rules of one `nft list ruleset` text.</summary>
+        public static IEnumerable<MssClampRule> FromNft(string backend, string text) => From(backend, NftParser.Parse(text).AllChains());
 
-        /// <summary>The family an nft rule sees: its table's (ip, ip6), or in an inet table what the rule matches on.</summary>
-        private static string NftRuleFamily(string table, string rule)
+        /// <summary>The clamp rules of parsed chains, in the order printed.</summary>
+        public static IEnumerable<MssClampRule> From(string backend, IEnumerable<FwChain> chains)
         {
-            var fam = table?.Split(' ')[0];
-            if (fam == "ip") return "ipv4";
-            if (fam == "ip6") return "ipv6";
-            var m = NftFamily.Match(rule);
-            if (!m.Success) return null;
-            if (m.Groups["f"].Success) return m.Groups["f"].Value;
-            return m.Groups["ip"].Value == "ip6" ? "ipv6" : "ipv4";
+            foreach (var ch in chains)
+            {
+                if (ch.Hook != null && ch.Hook != "forward" && ch.Hook != "postrouting") continue;
+                foreach (var r in ch.Rules.Where(x => x.SetsMss))
+                    yield return new MssClampRule
+                    {
+                        Backend = backend,
+                        Chain = ch.Source == "nft" ? $"{ch.Name} of {ch.Table}" : ch.Name,
+                        Text = r.Handle != null ? r.Text + " # handle " + r.Handle : r.Text,
+                        In = r.Iif == null ? null : (r.IifNegated ? "!" : "") + r.Iif,
+                        Out = r.Oif == null ? null : (r.OifNegated ? "!" : "") + r.Oif,
+                        ToPathMtu = r.MssToPathMtu,
+                        SetMss = r.MssValue,
+                        Family = r.PacketFamily,
+                    };
+            }
         }
     }
 

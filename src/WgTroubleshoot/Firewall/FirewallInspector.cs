@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using WgTroubleshoot.Native;
+using WgTroubleshoot.Snapshot;
+using WgTroubleshoot.Snapshot.Sources;
 
 namespace WgTroubleshoot.Firewall
 {
@@ -161,7 +163,8 @@ namespace WgTroubleshoot.Firewall
 
     /// <summary>
     /// Finds the firewall backends present on this host (this network namespace) and reads their rules through
-    /// the native runner: nft, iptables/ip6tables (legacy and nf_tables), ufw, firewalld.
+    /// the native runner: nft, iptables/ip6tables (legacy and nf_tables), ufw, firewalld. The commands and the parse
+    /// are the snapshot's (<see cref="NetfilterSource.ReadBackends"/>); a backend that fails to read throws here.
     /// </summary>
     public sealed class FirewallInspector
     {
@@ -174,75 +177,22 @@ namespace WgTroubleshoot.Firewall
 
         public static readonly string[] BackendNames = { "nftables", "iptables-nft", "iptables-legacy", "ip6tables-nft", "ip6tables-legacy", "ufw", "firewalld" };
 
-        /// <summary>Every backend that is installed, read; the caller keeps the active ones.</summary>
+        /// <summary>Every backend that is installed, read (ufw even when inactive); the caller keeps the active ones.</summary>
         public List<BackendSnapshot> ReadAll(IReadOnlyList<string> underlay = null)
         {
-            var list = new List<BackendSnapshot>();
-            if (_runner.IsAvailable("firewall-cmd")) list.Add(ReadFirewalld(underlay));
-            if (_runner.IsAvailable("ufw")) list.Add(ReadUfw());
-            if (_runner.IsAvailable("nft")) list.Add(ReadNft());
-            foreach (var family in new[] { "iptables", "ip6tables" })
-            {
-                bool legacy = _runner.IsAvailable(family + "-legacy-save"), nft = _runner.IsAvailable(family + "-nft-save");
-                if (legacy) list.Add(ReadIptables(family, "legacy", family + "-legacy-save", family + "-legacy"));
-                if (nft) list.Add(ReadIptables(family, "nft", family + "-nft-save", family + "-nft"));
-                if (!legacy && !nft && _runner.IsAvailable(family + "-save"))
-                {
-                    var v = _runner.Run(family, new[] { "-V" });
-                    var flavour = v.StdOut.Contains("nf_tables") ? "nft" : "legacy";
-                    list.Add(ReadIptables(family, flavour, family + "-save", family));
-                }
-            }
-            return list;
+            var nf = new NetfilterState { Underlay = underlay?.ToList() ?? new List<string>() };
+            NetfilterSource.ReadBackends(_runner, nf, (backend, body) => body(), null, ufwWhenInactive: true);
+            // firewalld and ufw first (the front ends), then nftables and iptables in the order read.
+            return nf.Filter().Select((b, i) => new { b, i }).OrderBy(x => x.b.Name == "firewalld" ? 0 : x.b.Name == "ufw" ? 1 : 2).ThenBy(x => x.i).Select(x => x.b).ToList();
         }
 
-        public BackendSnapshot ReadNft()
-        {
-            var r = NativeRunner.RunChecked(_runner, "Reading the nftables ruleset", "nft", new[] { "list", "ruleset" });
-            return new Snapshot.NetfilterBackend { Name = "nftables", Tool = "nft", Text = r.StdOut, Warnings = r.StdErr }.ToBackendSnapshot();
-        }
+        public BackendSnapshot ReadNft() => NetfilterSource.ReadNft(_runner).ToBackendSnapshot();
 
         public BackendSnapshot ReadIptables(string family, string flavour, string saveTool, string tool)
-        {
-            var r = NativeRunner.RunChecked(_runner, $"Reading the {family} rules", saveTool, new string[0]);
-            return new Snapshot.NetfilterBackend { Name = family + "-" + flavour, Tool = tool, Text = r.StdOut }.ToBackendSnapshot();
-        }
+            => NetfilterSource.ReadIptables(_runner, family + "-" + flavour, saveTool, tool).ToBackendSnapshot();
 
-        public BackendSnapshot ReadUfw()
-        {
-            var r = NativeRunner.RunChecked(_runner, "Reading the ufw status", "ufw", new[] { "status", "verbose" });
-            return new Snapshot.NetfilterBackend { Name = "ufw", Tool = "ufw", Text = r.StdOut }.ToBackendSnapshot();
-        }
+        public BackendSnapshot ReadUfw() => NetfilterSource.ReadUfw(_runner).ToBackendSnapshot();
 
-        public BackendSnapshot ReadFirewalld(IReadOnlyList<string> underlay = null)
-        {
-            var snap = new BackendSnapshot { Name = "firewalld", Tool = "firewall-cmd" };
-            var state = _runner.Run("firewall-cmd", new[] { "--state" });
-            snap.Active = state.Success && state.StdOut.Trim() == "running";
-            if (!snap.Active) return snap;
-            var active = FirewalldParser.ParseActiveZones(NativeRunner.RunChecked(_runner, "Reading firewalld zones", "firewall-cmd", new[] { "--get-active-zones" }).StdOut);
-            var defaultZone = NativeRunner.RunChecked(_runner, "Reading firewalld zones", "firewall-cmd", new[] { "--get-default-zone" }).StdOut.Trim();
-            var names = active.Where(kv => kv.Value.Count > 0 && (underlay == null || underlay.Count == 0 || kv.Value.Any(underlay.Contains))).Select(kv => kv.Key).ToList();
-            if (names.Count == 0 || underlay != null && underlay.Any(u => !active.Values.Any(v => v.Contains(u))))
-                if (!names.Contains(defaultZone) && defaultZone.Length > 0) names.Add(defaultZone);
-            snap.Zones = new List<FirewalldZone>();
-            snap.ServicePorts = new Dictionary<string, string[]>(StringComparer.Ordinal);
-            foreach (var kv in FirewalldParser.KnownServices) snap.ServicePorts[kv.Key] = kv.Value;
-            var raw = new List<string>();
-            foreach (var z in names)
-            {
-                var text = NativeRunner.RunChecked(_runner, "Reading firewalld zone " + z, "firewall-cmd", new[] { "--list-all", "--zone=" + z }).StdOut;
-                raw.Add(text);
-                var zone = FirewalldParser.ParseZone(text);
-                snap.Zones.Add(zone);
-                foreach (var svc in zone.Services.Where(s => !snap.ServicePorts.ContainsKey(s)))
-                {
-                    var info = _runner.Run("firewall-cmd", new[] { "--info-service=" + svc });
-                    if (info.Success) snap.ServicePorts[svc] = FirewalldParser.ParseServicePorts(info.StdOut);
-                }
-            }
-            snap.RawText = string.Join("\n", raw);
-            return snap;
-        }
+        public BackendSnapshot ReadFirewalld(IReadOnlyList<string> underlay = null) => NetfilterSource.ReadFirewalld(_runner, underlay).ToBackendSnapshot();
     }
 }

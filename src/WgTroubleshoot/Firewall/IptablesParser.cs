@@ -76,7 +76,7 @@ namespace WgTroubleshoot.Firewall
             var rs = new IptablesRuleset { IsIPv6 = ipv6 };
             Dictionary<string, FwChain> table = null;
             string tableName = null;
-            var rules = new List<(Dictionary<string, FwChain> table, string chain, string text)>();
+            var rules = new List<(Dictionary<string, FwChain> table, string tableName, string chain, string text)>();
             foreach (var raw in (text ?? "").Replace("\r", "").Split('\n'))
             {
                 var line = raw.Trim();
@@ -106,12 +106,19 @@ namespace WgTroubleshoot.Firewall
                 if (line.StartsWith("-A ", StringComparison.Ordinal))
                 {
                     var tokens = Tokenize(line);
-                    if (tokens.Count >= 2) rules.Add((table, tokens[1], line));
+                    if (tokens.Count >= 2) rules.Add((table, tableName, tokens[1], line));
                 }
             }
-            foreach (var (tbl, chainName, line) in rules)
+            foreach (var (tbl, tblName, chainName, line) in rules)
             {
-                if (!tbl.TryGetValue(chainName, out var chain)) continue;
+                // A built-in chain exists in its table even when the text does not declare it (iptables-restore input).
+                if (!tbl.TryGetValue(chainName, out var chain) && BuiltIn.Contains(chainName))
+                    tbl[chainName] = chain = new FwChain
+                    {
+                        Name = chainName, Table = tblName, Family = ipv6 ? "ip6" : "ip", Source = "iptables",
+                        Hook = chainName.ToLowerInvariant(),
+                    };
+                if (chain == null) continue;
                 var rule = ParseRule(line, tbl);
                 rule.Chain = chain;
                 chain.Rules.Add(rule);
@@ -273,6 +280,15 @@ namespace WgTroubleshoot.Firewall
                     case "--icmpv6-type":
                         Next();
                         break;
+                    case "--tcp-flags":
+                    case "--syn":
+                    {
+                        // "--tcp-flags SYN,RST SYN" (mask, then the flags that must be set); --syn is SYN,RST,ACK,FIN SYN.
+                        var flags = tok == "--syn" ? "SYN,RST,ACK,FIN SYN" : Next() + " " + Next();
+                        rule.TcpFlags = (negate ? "! " : "") + flags;
+                        conds.Add(_ => Tri.Maybe);
+                        break;
+                    }
                     case "-j": case "--jump":
                     case "-g": case "--goto":
                     {
@@ -295,7 +311,16 @@ namespace WgTroubleshoot.Firewall
                                 else rule.Action = NonTerminalTargets.Contains(target) ? RuleAction.None : RuleAction.Unknown;
                                 break;
                         }
-                        // Target options follow; none of them match anything.
+                        // Target options follow; none of them match anything. TCPMSS's say what MSS it writes.
+                        if (target == "TCPMSS")
+                        {
+                            rule.SetsMss = true;
+                            for (int k = i + 1; k < t.Count; k++)
+                            {
+                                if (t[k] == "--clamp-mss-to-pmtu") rule.MssToPathMtu = true;
+                                else if (t[k] == "--set-mss" && k + 1 < t.Count && int.TryParse(t[k + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var mss)) rule.MssValue = mss;
+                            }
+                        }
                         i = t.Count;
                         break;
                     }

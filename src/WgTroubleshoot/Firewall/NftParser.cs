@@ -278,6 +278,8 @@ namespace WgTroubleshoot.Firewall
 
         private static readonly HashSet<string> Relations = new HashSet<string> { "==", "!=", "<", ">", "<=", ">=", "eq", "ne", "lt", "gt", "le", "ge" };
         private static readonly HashSet<string> LogOptions = new HashSet<string> { "prefix", "level", "flags", "group", "snaplen", "queue-threshold" };
+        /// <summary>The ip/ip6 header fields that tie an inet rule to one family.</summary>
+        private static readonly string[] FamilyFields = { "saddr", "daddr", "version", "nexthdr", "protocol" };
         private static readonly HashSet<string> L4Keywords = new HashSet<string> { "udp", "tcp", "th", "sctp", "udplite", "dccp" };
 
         public static FwRule ParseRule(string text)
@@ -370,6 +372,7 @@ namespace WgTroubleshoot.Firewall
                         i += 2;
                         var v = ReadValue(out var rel);
                         AddMetaCondition(field, conds, v, rel, Apply);
+                        if (field == "nfproto" && !Negated(rel) && (v == "ipv4" || v == "ipv6")) rule.MatchFamily = rule.MatchFamily ?? v;
                         if (field != "nfproto" && !final && !InterfaceFact(rule, field, v, rel)) Other();
                         continue;
                     }
@@ -390,6 +393,7 @@ namespace WgTroubleshoot.Firewall
                         bool v6 = tok == "ip6";
                         conds.Add(p => TriExtensions.From(p.IsIPv6 == v6));
                         var field = Peek(1);
+                        if (Array.IndexOf(FamilyFields, field) >= 0) rule.MatchFamily = rule.MatchFamily ?? (v6 ? "ipv6" : "ipv4");
                         i += 2;
                         var v = ReadValue(out var rel);
                         if (field == "protocol" || field == "nexthdr")
@@ -431,11 +435,40 @@ namespace WgTroubleshoot.Firewall
                         continue;
                     }
                     default:
+                        if (tok == "tcp" && Peek(1) == "option" && Peek(2) == "maxseg" && Peek(3) == "size")
+                        {
+                            // `tcp option maxseg size set rt mtu|N` rewrites the MSS (a statement); any other relation tests it.
+                            Other();
+                            conds.Add(p => p.MatchProtocol(new[] { "tcp" }));
+                            i += 4;
+                            if (Peek(0) == "set")
+                            {
+                                if (Peek(1) == "rt" && Peek(2) == "mtu") { rule.SetsMss = rule.MssToPathMtu = true; i += 3; }
+                                else if (int.TryParse(Peek(1), NumberStyles.None, CultureInfo.InvariantCulture, out var mss)) { rule.SetsMss = true; rule.MssValue = mss; i += 2; }
+                                else i++;
+                                continue;
+                            }
+                            ReadValue(out _);
+                            conds.Add(_ => Tri.Maybe);
+                            continue;
+                        }
                         if (L4Keywords.Contains(tok))
                         {
                             Other();
                             var field = Peek(1);
                             i += 2;
+                            if (tok == "tcp" && field == "flags")
+                            {
+                                // "syn", "syn / syn,rst", "& (syn|rst) == syn", "{ syn, syn|ack }": kept as written.
+                                int start = i;
+                                if (Peek(0) == "&") i += 2;
+                                ReadValue(out _);
+                                if (Peek(0) == "/") i += 2;
+                                if (!final) rule.TcpFlags = string.Join(" ", t.Skip(start).Take(Math.Min(i, t.Count) - start));
+                                conds.Add(p => p.MatchProtocol(new[] { "tcp" }));
+                                conds.Add(_ => Tri.Maybe);
+                                continue;
+                            }
                             var v = ReadValue(out var rel);
                             if (tok != "th") conds.Add(p => p.MatchProtocol(new[] { tok }));
                             else conds.Add(p => p.Protocol == null ? Tri.Maybe : TriExtensions.From(p.Protocol == "udp" || p.Protocol == "tcp"));

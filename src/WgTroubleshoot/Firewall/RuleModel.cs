@@ -155,6 +155,23 @@ namespace WgTroubleshoot.Firewall
         /// <summary>True when the rule matches on something the facts above do not model (ports, protocols, destinations...).</summary>
         public bool HasOtherMatches { get; set; }
 
+        /// <summary>True when the rule rewrites the TCP MSS option (iptables -j TCPMSS, nft `tcp option maxseg size set`).</summary>
+        public bool SetsMss { get; set; }
+        /// <summary>The MSS rewrite clamps to the route's MTU (--clamp-mss-to-pmtu, `set rt mtu`).</summary>
+        public bool MssToPathMtu { get; set; }
+        /// <summary>The fixed MSS the rewrite sets (--set-mss N, `set N`); null for a clamp to the path MTU.</summary>
+        public int? MssValue { get; set; }
+        /// <summary>The TCP flags match as written ("syn / syn,rst", "SYN,RST SYN"; --syn as "SYN,RST,ACK,FIN SYN"); null when none.</summary>
+        public string TcpFlags { get; set; }
+        /// <summary>"ipv4" or "ipv6" when the rule's own matches limit it to one family (nft `meta nfproto`, ip/ip6 header fields); null otherwise.</summary>
+        public string MatchFamily { get; set; }
+
+        /// <summary>
+        /// The family of the packets the rule sees: "ipv4" or "ipv6" for iptables/ip6tables and nft ip/ip6 tables, else
+        /// (inet, netdev...) what its own matches limit it to; null for both.
+        /// </summary>
+        public string PacketFamily => Chain?.Family == "ip" ? "ipv4" : Chain?.Family == "ip6" ? "ipv6" : MatchFamily;
+
         /// <summary>True for a masquerade or snat rule.</summary>
         public bool IsSourceNat => Verdict == "masquerade" || Verdict == "snat";
 

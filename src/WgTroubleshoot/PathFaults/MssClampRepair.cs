@@ -50,7 +50,7 @@ namespace WgTroubleshoot.PathFaults
         {
             var all = rules.Where(r => r.Sees(v6)).ToList();
             var list = all.Where(r => r.ToPathMtu).ToList();
-            bool Names(string pattern) => !pattern.StartsWith("!", StringComparison.Ordinal) && Probe.NameMatches(pattern, wg);
+            bool Names(string pattern) => !pattern.StartsWith("!", StringComparison.Ordinal) && MssClampRule.NameIn(pattern, wg);
             bool In(MssClampRule r) => r.Out == null && (r.In == null || Names(r.In));
             bool Out(MssClampRule r) => r.In == null && (r.Out == null || Names(r.Out));
             bool fixedOk = !mss.HasValue || all.Any(r => !r.ToPathMtu && r.SetMss.HasValue && r.SetMss.Value <= mss.Value && In(r));
@@ -66,8 +66,7 @@ namespace WgTroubleshoot.PathFaults
             if (Array.IndexOf(Backends, backendName) < 0)
                 throw new WgException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, $"The repair data is not valid: the backend {backendName}.", backendName);
             var live = new FirewallInspector(ctx.Runner).ReadAll();
-            var nf = new Snapshot.NetfilterState();
-            foreach (var b in live) nf.Backends.Add(new Snapshot.NetfilterBackend { Name = b.Name, Tool = b.Tool, Text = b.RawText });
+            var nf = Snapshot.NetfilterState.FromParsed(live);
             const string action = "Clamp the TCP MSS to the path MTU";
             var mss = Mss(f);
             var mss6 = Mss(f, "Mss6");
@@ -99,7 +98,7 @@ namespace WgTroubleshoot.PathFaults
             var notes = new List<string>();
             if (backendName == "nftables")
             {
-                bool exists = (backend.RawText ?? "").IndexOf("table inet " + NftTable + " ", StringComparison.Ordinal) >= 0;
+                bool exists = backend.Nft != null && backend.Nft.Tables.Any(t => t.Family == "inet" && t.Name == NftTable);
                 if (!exists)
                 {
                     Run(new NativeCommand("nft", "add", "table", "inet", NftTable), _ => new[] { new NativeCommand("nft", "delete", "table", "inet", NftTable) });

@@ -16,6 +16,8 @@ namespace WgTroubleshoot.Snapshot
     {
         private List<BackendSnapshot> _filter;
         private List<FwChain> _natForward;
+        /// <summary>The backends and texts <see cref="_filter"/> was parsed from: a backend added or a text replaced since is parsed again.</summary>
+        private string[] _parsedNames, _parsedTexts;
 
         public List<NetfilterBackend> Backends { get; set; } = new List<NetfilterBackend>();
         /// <summary>Links WireGuard's UDP may arrive on (every link but loopback and tunnels).</summary>
@@ -30,6 +32,7 @@ namespace WgTroubleshoot.Snapshot
         {
             var nf = new NetfilterState { _filter = parsed.ToList() };
             foreach (var b in nf._filter) nf.Backends.Add(new NetfilterBackend { Name = b.Name, Tool = b.Tool, Text = b.RawText });
+            nf.Remember();
             return nf;
         }
 
@@ -38,16 +41,33 @@ namespace WgTroubleshoot.Snapshot
         /// <summary>Every backend's rules as the input/forward walker sees them (Get-WgFirewallStatus's model).</summary>
         public List<BackendSnapshot> Filter()
         {
-            if (_filter != null) return _filter;
+            if (_filter != null && Unchanged()) return _filter;
             var list = new List<BackendSnapshot>();
             foreach (var b in Backends) list.Add(b.ToBackendSnapshot());
-            return _filter = list;
+            _filter = list;
+            _natForward = null;
+            Remember();
+            return _filter;
+        }
+
+        private void Remember()
+        {
+            _parsedNames = Backends.Select(b => b.Name).ToArray();
+            _parsedTexts = Backends.Select(b => b.Text).ToArray();
+        }
+
+        private bool Unchanged()
+        {
+            if (_parsedTexts.Length != Backends.Count) return false;
+            for (int i = 0; i < Backends.Count; i++)
+                if (!ReferenceEquals(Backends[i].Text, _parsedTexts[i]) || Backends[i].Name != _parsedNames[i]) return false;
+            return true;
         }
 
         /// <summary>Every chain of nftables (all tables, iptables-nft's too) and of IPv4 iptables, in the order printed: the NAT and forward checks' view.</summary>
         public List<FwChain> NatForward()
         {
-            if (_natForward != null) return _natForward;
+            if (_natForward != null && _filter != null && Unchanged()) return _natForward;
             var chains = new List<FwChain>();
             foreach (var b in Backends)
                 if (b.Name == "nftables" || b.Name.StartsWith("iptables-", StringComparison.Ordinal)) chains.AddRange(Chains(b.Name));

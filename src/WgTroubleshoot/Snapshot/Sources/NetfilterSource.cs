@@ -36,44 +36,11 @@ namespace WgTroubleshoot.Snapshot.Sources
         {
             ctx.Progress("Local firewall", 30);
             var nf = ctx.Snapshot.Netfilter;
-            var r = ctx.Runner;
             var tunnels = new HashSet<string>(ctx.Snapshot.Interfaces.Select(i => i.Name), StringComparer.Ordinal);
             nf.Underlay = ctx.Snapshot.Links.Select(l => l.Name).Where(n => n != "lo" && !tunnels.Contains(n)).ToList();
-
-            if (r.IsAvailable("firewall-cmd")) Read(ctx, "firewalld", () => ReadFirewalld(r, nf));
-            var nft = NftTool;
-            if (r.IsAvailable(nft))
-                Read(ctx, "nftables", () => Add(nf, "nftables", "nft", NativeRunner.RunChecked(r, "Reading the nftables ruleset", nft, new[] { "list", "ruleset" })));
-            else if (NfTablesMayHoldRules(r))
-                ctx.Report(Name + ":nftables", null, SourceState.Unavailable, ErrorIds.ToolNotInstalled,
-                    $"'{nft}' is not installed, and this host's kernel has nf_tables (or it cannot be told that it has none): the nftables ruleset could not be read. {NativeRunner.InstallHint("nft")}");
-            foreach (var family in new[] { "iptables", "ip6tables" })
-            {
-                bool legacy = r.IsAvailable(family + "-legacy-save"), nftFlavour = r.IsAvailable(family + "-nft-save");
-                if (legacy) ReadIptables(ctx, nf, family + "-legacy", family + "-legacy-save", family + "-legacy");
-                if (nftFlavour) ReadIptables(ctx, nf, family + "-nft", family + "-nft-save", family + "-nft");
-                if (!legacy && !nftFlavour && r.IsAvailable(family + "-save"))
-                {
-                    var v = r.Run(family, new[] { "-V" });
-                    var flavour = v.StdOut.Contains("nf_tables") ? "nft" : "legacy";
-                    ReadIptables(ctx, nf, family + "-" + flavour, family + "-save", family);
-                }
-                else if (!legacy && !nftFlavour && LegacyTablesLoaded(family))
-                    ctx.Report(Name + ":" + family + "-legacy", null, SourceState.Unavailable, ErrorIds.ToolNotInstalled,
-                        $"The kernel has {family} tables but {family}-save is not installed: those rules could not be read. {NativeRunner.InstallHint(family)}");
-            }
-            ReadUfwDefaults(nf);
-            // ufw is a front end of iptables: while it is active its chains are in the rules just read. `ufw status`
-            // (a Python program, seconds on a busy host) is asked only when they are there or ufw.conf enables it.
-            if (r.IsAvailable("ufw"))
-            {
-                bool iptablesRead = nf.Backends.Any(b => b.Name.StartsWith("iptables", StringComparison.Ordinal) || b.Name.StartsWith("ip6tables", StringComparison.Ordinal));
-                bool chains = nf.Backends.Any(b => b.Text != null && UfwChains.IsMatch(b.Text));
-                if (chains || nf.UfwEnabled || !iptablesRead)
-                    Read(ctx, "ufw", () => Add(nf, "ufw", "ufw", NativeRunner.RunChecked(r, "Reading the ufw status", "ufw", new[] { "status", "verbose" })));
-                else
-                    ctx.Report(Name + ":ufw", null, SourceState.Skipped, message: "ufw is inactive: no ufw chains in the iptables rules and ufw.conf does not enable it.");
-            }
+            ReadBackends(ctx.Runner, nf, (backend, body) => ctx.Run(Name + ":" + backend, null, body),
+                (backend, state, message) => ctx.Report(Name + ":" + backend, null, state, state == SourceState.Skipped ? null : ErrorIds.ToolNotInstalled, message),
+                ufwWhenInactive: false);
 
             var unknown = ctx.Snapshot.Sources.Where(s => s.Name.StartsWith(Name + ":", StringComparison.Ordinal) && s.IsUnknown).ToList();
             if (unknown.Count > 0)
@@ -81,18 +48,77 @@ namespace WgTroubleshoot.Snapshot.Sources
                     unknown[0].ErrorId, string.Join(" ", unknown.Select(u => u.Message)));
         }
 
+        /// <summary>
+        /// Reads every netfilter backend installed here into <paramref name="nf"/> (its <see cref="NetfilterState.Underlay"/>
+        /// picks the firewalld zones), in this order: firewalld, nftables, iptables and ip6tables (legacy, then nf_tables),
+        /// ufw. This is the one set of commands both the snapshot and <see cref="FirewallInspector"/> run.
+        /// <paramref name="read"/> runs each backend's read (the snapshot records a failure as that source's state, the
+        /// inspector lets it throw); <paramref name="report"/>, when given, hears of a backend that could not be read
+        /// (Unavailable: the kernel has its tables, the tool is missing) or was not asked (Skipped: ufw inactive). ufw's
+        /// status is read when ufw's chains are in the iptables rules, ufw.conf enables it or iptables could not be read
+        /// (ufw's defaults are read into <paramref name="nf"/> for that), and always with <paramref name="ufwWhenInactive"/>.
+        /// </summary>
+        public static void ReadBackends(INativeRunner r, NetfilterState nf, Action<string, Action> read, Action<string, SourceState, string> report, bool ufwWhenInactive)
+        {
+            if (r.IsAvailable("firewall-cmd")) read("firewalld", () => nf.Backends.Add(ReadFirewalld(r, nf.Underlay)));
+            var nft = NftTool;
+            if (r.IsAvailable(nft)) read("nftables", () => nf.Backends.Add(ReadNft(r)));
+            else if (report != null && NfTablesMayHoldRules(r))
+                report("nftables", SourceState.Unavailable,
+                    $"'{nft}' is not installed, and this host's kernel has nf_tables (or it cannot be told that it has none): the nftables ruleset could not be read. {NativeRunner.InstallHint("nft")}");
+            foreach (var family in new[] { "iptables", "ip6tables" })
+            {
+                bool legacy = r.IsAvailable(family + "-legacy-save"), nftFlavour = r.IsAvailable(family + "-nft-save");
+                if (legacy) ReadIptables(r, nf, read, family + "-legacy", family + "-legacy-save", family + "-legacy");
+                if (nftFlavour) ReadIptables(r, nf, read, family + "-nft", family + "-nft-save", family + "-nft");
+                if (!legacy && !nftFlavour && r.IsAvailable(family + "-save"))
+                {
+                    var v = r.Run(family, new[] { "-V" });
+                    var flavour = v.StdOut.Contains("nf_tables") ? "nft" : "legacy";
+                    ReadIptables(r, nf, read, family + "-" + flavour, family + "-save", family);
+                }
+                else if (!legacy && !nftFlavour && report != null && LegacyTablesLoaded(family))
+                    report(family + "-legacy", SourceState.Unavailable,
+                        $"The kernel has {family} tables but {family}-save is not installed: those rules could not be read. {NativeRunner.InstallHint(family)}");
+            }
+            // ufw is a front end of iptables: while it is active its chains are in the rules just read. `ufw status`
+            // (a Python program, seconds on a busy host) is asked only when they are there or ufw.conf enables it.
+            if (!ufwWhenInactive) ReadUfwDefaults(nf);
+            if (r.IsAvailable("ufw"))
+            {
+                bool iptablesRead = nf.Backends.Any(b => b.Name.StartsWith("iptables", StringComparison.Ordinal) || b.Name.StartsWith("ip6tables", StringComparison.Ordinal));
+                bool chains = nf.Backends.Any(b => b.Text != null && UfwChains.IsMatch(b.Text));
+                if (ufwWhenInactive || chains || nf.UfwEnabled || !iptablesRead)
+                    read("ufw", () => nf.Backends.Add(ReadUfw(r)));
+                else
+                    report?.Invoke("ufw", SourceState.Skipped, "ufw is inactive: no ufw chains in the iptables rules and ufw.conf does not enable it.");
+            }
+        }
+
         private static readonly System.Text.RegularExpressions.Regex UfwChains = new System.Text.RegularExpressions.Regex(@"(?m)^:ufw6?-", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
-        private void Read(CollectContext ctx, string backend, Action body) => ctx.Run(Name + ":" + backend, null, body);
+        private static void ReadIptables(INativeRunner r, NetfilterState nf, Action<string, Action> read, string name, string saveTool, string tool)
+            => read(name, () => nf.Backends.Add(ReadIptables(r, name, saveTool, tool)));
 
-        private void ReadIptables(CollectContext ctx, NetfilterState nf, string name, string saveTool, string tool)
-            => Read(ctx, name, () => Add(nf, name, tool, NativeRunner.RunChecked(ctx.Runner, $"Reading the {name} rules", saveTool, new string[0])));
+        /// <summary>`nft list ruleset` (<see cref="NftTool"/>), with its warnings (the tables iptables-nft manages).</summary>
+        public static NetfilterBackend ReadNft(INativeRunner r)
+            => Backend("nftables", "nft", NativeRunner.RunChecked(r, "Reading the nftables ruleset", NftTool, new[] { "list", "ruleset" }));
 
-        private static void Add(NetfilterState nf, string name, string tool, NativeResult r)
-            => nf.Backends.Add(new NetfilterBackend { Name = name, Tool = tool, Text = r.StdOut, Warnings = string.IsNullOrWhiteSpace(r.StdErr) ? null : r.StdErr });
+        /// <summary>One iptables-save / ip6tables-save (filter, nat and mangle together) as backend <paramref name="name"/>, changed with <paramref name="tool"/>.</summary>
+        public static NetfilterBackend ReadIptables(INativeRunner r, string name, string saveTool, string tool)
+            => Backend(name, tool, NativeRunner.RunChecked(r, $"Reading the {name} rules", saveTool, new string[0]));
 
-        private static void ReadFirewalld(INativeRunner r, NetfilterState nf)
+        /// <summary>`ufw status verbose`.</summary>
+        public static NetfilterBackend ReadUfw(INativeRunner r)
+            => Backend("ufw", "ufw", NativeRunner.RunChecked(r, "Reading the ufw status", "ufw", new[] { "status", "verbose" }));
+
+        private static NetfilterBackend Backend(string name, string tool, NativeResult r)
+            => new NetfilterBackend { Name = name, Tool = tool, Text = r.StdOut, Warnings = string.IsNullOrWhiteSpace(r.StdErr) ? null : r.StdErr };
+
+        /// <summary>firewalld: running or not, and while it runs the zones that apply to <paramref name="underlay"/> (the default zone for a link in none) with their services' ports.</summary>
+        public static NetfilterBackend ReadFirewalld(INativeRunner r, IReadOnlyList<string> underlay)
         {
+            underlay = underlay ?? new string[0];
             var b = new NetfilterBackend { Name = "firewalld", Tool = "firewall-cmd" };
             var state = r.Run("firewall-cmd", new[] { "--state" });
             b.Running = state.Success && state.StdOut.Trim() == "running";
@@ -100,7 +126,6 @@ namespace WgTroubleshoot.Snapshot.Sources
             {
                 var active = FirewalldParser.ParseActiveZones(NativeRunner.RunChecked(r, "Reading firewalld zones", "firewall-cmd", new[] { "--get-active-zones" }).StdOut);
                 var defaultZone = NativeRunner.RunChecked(r, "Reading firewalld zones", "firewall-cmd", new[] { "--get-default-zone" }).StdOut.Trim();
-                var underlay = nf.Underlay;
                 var names = active.Where(kv => kv.Value.Count > 0 && (underlay.Count == 0 || kv.Value.Any(underlay.Contains))).Select(kv => kv.Key).ToList();
                 if (names.Count == 0 || underlay.Any(u => !active.Values.Any(v => v.Contains(u))))
                     if (!names.Contains(defaultZone) && defaultZone.Length > 0) names.Add(defaultZone);
@@ -116,7 +141,7 @@ namespace WgTroubleshoot.Snapshot.Sources
                     }
                 }
             }
-            nf.Backends.Add(b);
+            return b;
         }
 
         private static void ReadUfwDefaults(NetfilterState nf)
