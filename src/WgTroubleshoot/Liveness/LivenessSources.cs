@@ -45,6 +45,12 @@ namespace WgTroubleshoot.Liveness
         public const int MinimumReads = 5;
         /// <summary>How far past the sample time the minimum reads may go.</summary>
         public static readonly TimeSpan Overrun = TimeSpan.FromSeconds(5);
+        /// <summary>
+        /// How much longer the watch goes on (once) when an endpoint moved during the sample and has not come back:
+        /// one move is roaming, a return is two devices taking turns, and devices that send less often than the
+        /// sample is long take turns at longer intervals.
+        /// </summary>
+        public static readonly TimeSpan MovedWatch = TimeSpan.FromSeconds(3);
 
         public string Name => LivenessSourceNames.EndpointWatch;
         public SnapshotStage Stage => SnapshotStage.DuringSample;
@@ -79,6 +85,8 @@ namespace WgTroubleshoot.Liveness
             public int Reads;
             public double Seconds;
             public string EndedEarly;
+            /// <summary>Set when the watch went on past the sample because an endpoint moved and had not come back.</summary>
+            public string Extended;
         }
 
         internal static WatchResult Watch(INativeRunner runner, string[] names, Dictionary<string, List<WgPeer>> firsts, DateTime start, int sampleSeconds, System.Threading.CancellationToken cancel)
@@ -88,7 +96,9 @@ namespace WgTroubleshoot.Liveness
             var end = start.AddSeconds(sampleSeconds) - TimeSpan.FromMilliseconds(250);
             var changed = new HashSet<string>(StringComparer.Ordinal);
             var lastEndpoint = new Dictionary<string, string>(StringComparer.Ordinal);
+            var moves = new Dictionary<string, List<string>>(StringComparer.Ordinal);
             foreach (var kv in firsts) foreach (var p in kv.Value) lastEndpoint[kv.Key + "\n" + p.PublicKey] = p.Endpoint;
+            bool extended = false;
             while (!cancel.IsCancellationRequested)
             {
                 if (cancel.WaitHandle.WaitOne(ReadInterval)) break;
@@ -107,7 +117,12 @@ namespace WgTroubleshoot.Liveness
                             if (now.ContainsKey(k)) continue;
                             now[k] = p;
                             res.Readings.Add(Tuple.Create(n, p.PublicKey, p.Endpoint, t));
-                            if (lastEndpoint.TryGetValue(k, out var ep) && !string.IsNullOrEmpty(p.Endpoint) && ep != p.Endpoint) changed.Add(k);
+                            if (lastEndpoint.TryGetValue(k, out var ep) && !string.IsNullOrEmpty(p.Endpoint) && ep != p.Endpoint)
+                            {
+                                changed.Add(k);
+                                if (!moves.TryGetValue(k, out var seq)) moves[k] = seq = new List<string> { ep };
+                                seq.Add(p.Endpoint);
+                            }
                             lastEndpoint[k] = p.Endpoint;
                         }
                 }
@@ -117,7 +132,17 @@ namespace WgTroubleshoot.Liveness
                 // hub's dump of thousands of peers takes longer than the interval, and its sample is not stretched.
                 bool cheap = at - readStarted < ReadInterval;
                 res.Seconds = (at - start).TotalSeconds;
-                if (at >= end && (res.Reads >= MinimumReads || at >= end + Overrun || !cheap)) break;
+                bool movedAway = moves.Values.Any(seq => !FlipsBack(seq));
+                if (extended && !movedAway) break;   // every endpoint that moved came back: that is what the extra time was for
+                if (at >= end && (res.Reads >= MinimumReads || at >= end + Overrun || !cheap))
+                {
+                    if (extended || !movedAway || !cheap) break;
+                    extended = true;
+                    end = at + MovedWatch;
+                    res.Extended = string.Format(CultureInfo.InvariantCulture, "an endpoint moved during the sample ({0}) and had not come back: watched {1:0} s longer",
+                        string.Join("; ", moves.Where(m => !FlipsBack(m.Value)).Select(m => string.Join(" -> ", m.Value)).Take(3)), MovedWatch.TotalSeconds);
+                    continue;
+                }
                 if (at - start >= MinimumSeconds && res.Reads >= 2 && changed.Count == 0 && TwoWayEverywhere(firsts, now, out var proof))
                 {
                     res.EndedEarly = proof;
@@ -125,6 +150,15 @@ namespace WgTroubleshoot.Liveness
                 }
             }
             return res;
+        }
+
+        /// <summary>True when an endpoint returns to an address it had left (A -> B -> A): two devices taking turns.</summary>
+        internal static bool FlipsBack(IList<string> seq)
+        {
+            for (int i = 2; i < seq.Count; i++)
+                for (int j = 0; j < i - 1; j++)
+                    if (seq[j] == seq[i]) return true;
+            return false;
         }
 
         /// <summary>True when every peer of every interface has a fresh session and both its counters grew since the first sample.</summary>
@@ -153,7 +187,7 @@ namespace WgTroubleshoot.Liveness
             if (w == null) return;
             ctx.PendingWatch = null;
             bool done;
-            try { done = w.Task.Wait(TimeSpan.FromSeconds(ctx.Request.SampleSeconds) + Overrun + TimeSpan.FromSeconds(10)); }
+            try { done = w.Task.Wait(TimeSpan.FromSeconds(ctx.Request.SampleSeconds) + Overrun + MovedWatch + TimeSpan.FromSeconds(10)); }
             catch (AggregateException ex) { done = false; ctx.Report(LivenessSourceNames.EndpointWatch, null, SourceState.Failed, ErrorIds.ToolFailed, "The endpoint watch failed: " + ex.InnerException?.Message); }
             while (w.Log.TryDequeue(out var line)) ctx.Verbose(line);
             if (done) Apply(ctx, w.Task.Result);
@@ -166,6 +200,7 @@ namespace WgTroubleshoot.Liveness
                 var i = ctx.Snapshot.Interface(x.Item1);
                 if (i != null) Add(i, x.Item2, x.Item3, x.Item4);
             }
+            if (r.Extended != null) ctx.Verbose(string.Format(CultureInfo.InvariantCulture, "The endpoint watch took {0:0.0} s ({1} reads): {2}.", r.Seconds, r.Reads, r.Extended));
             if (r.EndedEarly != null)
             {
                 ctx.SampleProven = true;

@@ -144,5 +144,54 @@ namespace WgTroubleshoot.Tests.Liveness
         [Fact]
         public void APeerMissingFromTheReadIsNotProven()
             => Assert.False(EndpointWatchSource.TwoWayEverywhere(Firsts(P("A", 100, 100), P("B", 5, 5)), Now(P("A", 200, 300)), out _));
+
+        [Theory]
+        [InlineData(new[] { "A", "B", "A" }, true)]
+        [InlineData(new[] { "A", "B", "C", "B" }, true)]
+        [InlineData(new[] { "A", "B" }, false)]
+        [InlineData(new[] { "A", "B", "C" }, false)]
+        public void AReturnToAnAddressLeftIsAFlipBack(string[] seq, bool back) => Assert.Equal(back, EndpointWatchSource.FlipsBack(seq));
+
+        private const string Self = "SYLd9X3Ts/mqQkpSJxjafnFEtCyPEz/fVDk1xnUdvi4=";
+        private const string Peer = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+
+        /// <summary>`wg show lo dump` answers: the endpoint <paramref name="at"/> gives for each read (1-based).</summary>
+        private static WgTroubleshoot.Tests.Remedies.RecordingRunner Dumps(Func<int, string> at)
+        {
+            int n = 0;
+            return new WgTroubleshoot.Tests.Remedies.RecordingRunner
+            {
+                Answer = l => l == "wg show lo dump"
+                    ? new NativeResult(l, 0, $"(none)\t{Self}\t51820\toff\n{Peer}\t(none)\t{at(++n)}\t192.0.2.0/24\t0\t0\t0\toff\n", "", TimeSpan.Zero)
+                    : null,
+            };
+        }
+
+        private static Dictionary<string, List<WgPeer>> FirstAt(string endpoint)
+            => new Dictionary<string, List<WgPeer>> { ["lo"] = new List<WgPeer> { new WgPeer { Interface = "lo", PublicKey = Peer, Endpoint = endpoint } } };
+
+        [Fact]
+        public void AnEndpointThatMovedIsWatchedLongerAndItsReturnIsSeen()
+        {
+            // A for two reads, B from the third, A again from the tenth (about 2 s in: after a 1 s sample)
+            var r = EndpointWatchSource.Watch(Dumps(n => n < 3 || n >= 10 ? "203.0.113.2:51820" : "203.0.113.9:40000"), new[] { "lo" },
+                FirstAt("203.0.113.2:51820"), DateTime.UtcNow, 1, System.Threading.CancellationToken.None);
+            Assert.NotNull(r.Extended);
+            Assert.Contains("203.0.113.2:51820 -> 203.0.113.9:40000", r.Extended);
+            var seen = r.Readings.Select(x => x.Item3).ToList();
+            int firstB = seen.IndexOf("203.0.113.9:40000");
+            Assert.True(firstB > 0);
+            Assert.Contains("203.0.113.2:51820", seen.Skip(firstB));
+            // it stops once the endpoint is back, well before the extra time is up
+            Assert.True(r.Seconds < 1 + EndpointWatchSource.MovedWatch.TotalSeconds, r.Seconds.ToString());
+        }
+
+        [Fact]
+        public void AnEndpointThatStaysIsNotWatchedLonger()
+        {
+            var r = EndpointWatchSource.Watch(Dumps(_ => "203.0.113.2:51820"), new[] { "lo" }, FirstAt("203.0.113.2:51820"), DateTime.UtcNow, 1, System.Threading.CancellationToken.None);
+            Assert.Null(r.Extended);
+            Assert.True(r.Seconds < 2.5, r.Seconds.ToString());
+        }
     }
 }
