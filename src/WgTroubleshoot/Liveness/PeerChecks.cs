@@ -50,7 +50,7 @@ namespace WgTroubleshoot.Liveness
             foreach (var p in f.LivePeers)
             {
                 // With a fwmark, WireGuard's own packets are policy-routed (wg-quick's rules): a plain lookup says nothing.
-                if (!string.IsNullOrEmpty(f.FwMark) && f.FwMark != "off" && f.FwMark != "0") continue;
+                if (f.HasFwMark) continue;
                 if (!f.EndpointRoutes.TryGetValue(p.PublicKey, out var r) || !r.Success) continue;
                 if (!string.Equals(r.Device, f.Interface, StringComparison.Ordinal)) continue;
                 explained.Add(p.PublicKey);
@@ -86,6 +86,17 @@ namespace WgTroubleshoot.Liveness
         /// <summary>The Id of the EndpointUnreachable finding for an endpoint this host has no route of either family to.</summary>
         public const string NoRouteId = "WGD305";
 
+        /// <summary>The EndpointUnreachable (WGD305) finding of a peer this host has no route to: the failed lookup, why, the handshake.</summary>
+        private static Finding NoRoute(PeerFacts f, WgPeer p, string lookup, string summary, string why, string remediation, string fold) => new Finding
+        {
+            Id = NoRouteId, Severity = "Error", Cause = nameof(Cause.EndpointUnreachable), Peer = p.PublicKey,
+            Summary = summary,
+            Evidence = new[] { $"Live endpoint {p.Endpoint}; {lookup}", why, "Handshake: " + (f.Handshakes.TryGetValue(p.PublicKey, out var h) ? h.Reason : "no data") },
+            Remediation = remediation,
+            CanRepair = false,
+            FoldSummary = fold,
+        };
+
         public IEnumerable<Finding> Judge(PeerFacts f, ISet<string> explained)
         {
             foreach (var p in f.LivePeers)
@@ -102,22 +113,13 @@ namespace WgTroubleshoot.Liveness
                     // The host routes this family, and the lookup of this one address fails: a blackhole, unreachable
                     // or prohibit route (or an ip rule) swallows it. Said only for a peer that does not work, and not
                     // with a fwmark (WireGuard's own packets are policy-routed then: a plain lookup says nothing).
-                    if (!PeerCheckCatalog.NotWorking(f, p.PublicKey) || (!string.IsNullOrEmpty(f.FwMark) && f.FwMark != "off" && f.FwMark != "0")) continue;
+                    if (!PeerCheckCatalog.NotWorking(f, p.PublicKey) || f.HasFwMark) continue;
                     explained.Add(p.PublicKey);
-                    yield return new Finding
-                    {
-                        Id = NoRouteId, Severity = "Error", Cause = nameof(Cause.EndpointUnreachable), Peer = p.PublicKey,
-                        Summary = $"This host has no route to {p.Name ?? "the peer"}'s endpoint {r.Destination}, although it routes {family}: a route or rule of its own swallows the packets before they reach the wire.",
-                        Evidence = new[]
-                        {
-                            $"Live endpoint {p.Endpoint}; {lookup}",
-                            $"{family} routes here: {own}",
-                            "Handshake: " + (f.Handshakes.TryGetValue(p.PublicKey, out var hs) ? hs.Reason : "no data"),
-                        },
-                        Remediation = $"Find the route or rule that catches {r.Destination} (ip {(v6 ? "-6 " : "")}route show table all | grep -F '{r.Destination}'; ip {(v6 ? "-6 " : "")}rule show) and remove it if nothing meant to block this peer (a blackhole left by a ban tool is the usual one), then check the handshake again.",
-                        CanRepair = false,
-                        FoldSummary = "have endpoints that a route or rule of this host swallows (ip route get fails although the family is routed).",
-                    };
+                    yield return NoRoute(f, p, lookup,
+                        $"This host has no route to {p.Name ?? "the peer"}'s endpoint {r.Destination}, although it routes {family}: a route or rule of its own swallows the packets before they reach the wire.",
+                        $"{family} routes here: {own}",
+                        $"Find the route or rule that catches {r.Destination} (ip {(v6 ? "-6 " : "")}route show table all | grep -F '{r.Destination}'; ip {(v6 ? "-6 " : "")}rule show) and remove it if nothing meant to block this peer (a blackhole left by a ban tool is the usual one), then check the handshake again.",
+                        "have endpoints that a route or rule of this host swallows (ip route get fails although the family is routed).");
                     continue;
                 }
                 var other = v6 ? f.Route4 : f.Route6;
@@ -127,20 +129,11 @@ namespace WgTroubleshoot.Liveness
                 explained.Add(p.PublicKey);
                 if (other == null)
                 {
-                    yield return new Finding
-                    {
-                        Id = NoRouteId, Severity = "Error", Cause = nameof(Cause.EndpointUnreachable), Peer = p.PublicKey,
-                        Summary = $"This host has no route to {p.Name ?? "the peer"}'s endpoint {p.Endpoint}, and no route of either address family: nothing can be sent to any endpoint.",
-                        Evidence = new[]
-                        {
-                            $"Live endpoint {p.Endpoint}; {lookup}",
-                            $"No IPv4 and no IPv6 default route, and no looked-up destination of either family routes (ip -4 route show default: {Shown(f.DefaultRoutes4)}; ip -6 route show default: {Shown(f.DefaultRoutes6)})",
-                            "Handshake: " + (h != null ? h.Reason : "no data"),
-                        },
-                        Remediation = $"Give this host a route towards {r.Destination} (a default route via the uplink's gateway: ip {(v6 ? "-6 " : "")}route add default via <gateway> dev <uplink>), then check the handshake again.",
-                        CanRepair = false,
-                        FoldSummary = "have endpoints this host has no route to: it has no default route of either address family.",
-                    };
+                    yield return NoRoute(f, p, lookup,
+                        $"This host has no route to {p.Name ?? "the peer"}'s endpoint {p.Endpoint}, and no route of either address family: nothing can be sent to any endpoint.",
+                        $"No IPv4 and no IPv6 default route, and no looked-up destination of either family routes (ip -4 route show default: {Shown(f.DefaultRoutes4)}; ip -6 route show default: {Shown(f.DefaultRoutes6)})",
+                        $"Give this host a route towards {r.Destination} (a default route via the uplink's gateway: ip {(v6 ? "-6 " : "")}route add default via <gateway> dev <uplink>), then check the handshake again.",
+                        "have endpoints this host has no route to: it has no default route of either address family.");
                     continue;
                 }
                 var ev = new List<string>

@@ -42,6 +42,8 @@ namespace WgTroubleshoot.Liveness
         public bool IsServer { get; set; }
         /// <summary>`wg show IF fwmark`: "off" or a value.</summary>
         public string FwMark { get; set; }
+        /// <summary>True when the interface marks its own packets (wg-quick's policy routing): a plain route lookup then says nothing about them.</summary>
+        public bool HasFwMark => !string.IsNullOrEmpty(FwMark) && FwMark != "off" && FwMark != "0";
         public int? LiveListenPort { get; set; }
         /// <summary>What shows this host routes IPv4 / IPv6 at all (its default route, or a destination of the family that routes); null when nothing does.</summary>
         public string Route4 { get; set; }
